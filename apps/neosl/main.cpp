@@ -1,0 +1,55 @@
+// neosl: the one binary. Subcommands print JSON on stdout; errors go to stderr with a non-zero
+// exit status.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "apps/neosl/serve.h"
+#include "core/config.h"
+
+#ifndef NEOSL_VERSION
+#define NEOSL_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"neosl — off-chain services for Neo N3 dApps"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", NEOSL_VERSION);
+
+  neosl::app::ServeFlags serve_flags;
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("--listen", serve_flags.listen, "HOST:PORT of the REST API (env NEOSL_LISTEN; default 127.0.0.1:8080)");
+    cmd->add_option("--data", serve_flags.data_dir, "data directory (env NEOSL_DATA_DIR; default ./data)");
+    cmd->add_option("--config", serve_flags.config_file, "YAML configuration file (env NEOSL_CONFIG)");
+  };
+
+  auto* serve = app.add_subcommand("serve", "Run the platform: REST gateway and services in one process");
+  add_common(serve);
+
+  auto* config = app.add_subcommand("config", "Inspect configuration");
+  config->require_subcommand(1);
+  auto* print = config->add_subcommand("print", "Print the effective configuration as JSON (secrets redacted)");
+  add_common(print);
+  auto* defaults = config->add_subcommand("defaults", "Print the embedded default configuration (YAML, commented)");
+
+  auto* version = app.add_subcommand("version", "Print the version as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);  // --help prints and exits 0; usage errors exit non-zero
+  }
+
+  if (serve->parsed()) return neosl::app::RunServe(serve_flags);
+  if (print->parsed()) return neosl::app::RunConfigPrint(serve_flags);
+  if (defaults->parsed()) {
+    std::fwrite(neosl::Config::DefaultsYaml().data(), 1, neosl::Config::DefaultsYaml().size(), stdout);
+    return 0;
+  }
+  if (version->parsed()) {
+    std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
+    return 0;
+  }
+  return 2;
+}

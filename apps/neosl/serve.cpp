@@ -1,0 +1,204 @@
+#include "apps/neosl/serve.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "gateway/accounts.h"
+#include "gateway/auth.h"
+#include "gateway/gateway.h"
+#include "gateway/rate_limiter.h"
+#include "gateway/routes.h"
+#include "gateway/server.h"
+#include "schema/migrations.h"
+#include "store/sqlite_store.h"
+
+namespace neosl::app {
+namespace {
+
+StatusOr<Config> LoadConfig(const ServeFlags& flags) {
+  auto env = Config::ProcessEnvironment();
+  std::optional<std::string> file = flags.config_file;
+  if (!file) {
+    auto it = env.find("NEOSL_CONFIG");
+    if (it != env.end() && !it->second.empty()) file = it->second;
+  }
+  std::map<std::string, std::string> overrides;
+  if (flags.listen) overrides["listen"] = *flags.listen;
+  if (flags.data_dir) overrides["data_dir"] = *flags.data_dir;
+  return Config::Load(file, env, overrides);
+}
+
+// Writes `content` to `path` atomically (temp file, fsync, rename) with `mode`.
+Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return UnavailableError("cannot create " + tmp + ": " + std::strerror(errno));
+  bool ok = fchmod(fd, mode) == 0 && write(fd, content.data(), content.size()) == ssize_t(content.size()) &&
+            fsync(fd) == 0;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return UnavailableError("cannot write " + path + ": " + std::strerror(err));
+  }
+  return Status();
+}
+
+Status EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return UnavailableError("cannot create data directory " + dir + ": " + ec.message());
+  if (access(dir.c_str(), W_OK) != 0) return UnavailableError("data directory " + dir + " is not writable");
+  chmod(dir.c_str(), 0700);
+  return Status();
+}
+
+int Fail(const Status& s) {
+  log::Error("startup failed", {{"error", StatusCodeName(s.code())}, {"message", s.message()}});
+  std::fprintf(stderr, "neosl serve: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunConfigPrint(const ServeFlags& flags) {
+  auto config = LoadConfig(flags);
+  if (!config.ok()) {
+    std::fprintf(stderr, "neosl config print: %s\n", config.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("%s\n", config->ToJson(/*redact=*/true).c_str());
+  return 0;
+}
+
+int RunServe(const ServeFlags& flags) {
+  // Block the stop signals before any thread starts so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto config_or = LoadConfig(flags);
+  if (!config_or.ok()) {
+    std::fprintf(stderr, "neosl serve: %s\n", config_or.status().ToString().c_str());
+    return 1;
+  }
+  const Config& config = *config_or;
+
+  log::Options log_options;
+  auto level = log::ParseLevel(config.String("log.level"));
+  if (!level.ok()) return Fail(level.status().Annotate("log.level"));
+  log_options.level = *level;
+  const std::string& format = config.String("log.format");
+  if (format != "json" && format != "text") return Fail(InvalidArgumentError("log.format must be json or text"));
+  log_options.json = format == "json";
+  log_options.file = config.String("log.file");
+  if (Status s = log::Init(log_options); !s.ok()) return Fail(s);
+  for (const auto& name : config.UnusedEnvironment()) {
+    log::Warn("environment variable matches no configuration key", {{"variable", name}});
+  }
+
+  const std::string data_dir = config.String("data_dir");
+  if (Status s = EnsureDataDir(data_dir); !s.ok()) return Fail(s);
+  const std::string addr_file = data_dir + "/listen.addr";
+  unlink(addr_file.c_str());  // never leave a stale address for a client to find
+
+  if (config.String("store.driver") != "sqlite") {
+    return Fail(InvalidArgumentError("store.driver '" + config.String("store.driver") +
+                                     "' is not supported by this build (supported: sqlite)"));
+  }
+  store::SqliteOptions sqlite;
+  sqlite.path = config.String("store.sqlite.path").empty() ? data_dir + "/neosl.db" : config.String("store.sqlite.path");
+  sqlite.read_connections = std::max<int>(1, int(config.Int("store.sqlite.read_connections")));
+  sqlite.busy_timeout_ms = int(config.Int("store.sqlite.busy_timeout_ms"));
+  auto store_or = store::OpenSqliteStore(sqlite);
+  if (!store_or.ok()) return Fail(store_or.status());
+  std::unique_ptr<store::Store> store = std::move(*store_or);
+  if (Status s = store->Migrate(schema::Migrations()); !s.ok()) return Fail(s.Annotate("migrating " + sqlite.path));
+
+  Clock& clock = SystemClock::Instance();
+  RandomSource& random = SecureRandom::Instance();
+  auto secret = gateway::LoadKeyHashSecret(config, data_dir, random);
+  if (!secret.ok()) return Fail(secret.status());
+  gateway::KeyHasher hasher(std::move(*secret));
+  gateway::AccountStore accounts(*store, hasher, clock, random);
+
+  auto admin = accounts.BootstrapAdmin();
+  if (!admin.ok()) return Fail(admin.status().Annotate("creating the admin key"));
+  const std::string admin_file = data_dir + "/admin.key";
+  if (admin->has_value()) {
+    std::string content = (*admin)->token + "\n";
+    Status s = WriteFileAtomic(admin_file, content, 0600);
+    OPENSSL_cleanse(content.data(), content.size());
+    OPENSSL_cleanse((*admin)->token.data(), (*admin)->token.size());
+    if (!s.ok()) return Fail(s);
+    log::Info("created the platform admin key", {{"path", admin_file}, {"key_id", (*admin)->record.id.str()}});
+  } else if (access(admin_file.c_str(), F_OK) != 0) {
+    log::Warn("the admin key file is missing; the admin key in the store is still valid", {{"path", admin_file}});
+  }
+
+  gateway::RateLimiter limiter(gateway::RateLimitConfig::FromConfig(config), clock);
+  gateway::Authenticator auth(accounts, hasher);
+  gateway::Gateway gw(auth, limiter, clock, random, config.Bool("log.requests"));
+  gateway::RegisterSystemRoutes(gw, {{"store", [&store] { return store->Ping(); }}}, clock);
+  gateway::RegisterAccountRoutes(gw, accounts);
+  gw.Freeze();
+
+  gateway::ServerOptions options;
+  options.listen = config.String("listen");
+  options.threads = int(config.Int("gateway.threads"));
+  options.max_body_bytes = uint64_t(config.Int("gateway.max_body_bytes"));
+  options.max_header_bytes = uint32_t(config.Int("gateway.max_header_bytes"));
+  options.header_timeout = std::chrono::milliseconds(config.Int("gateway.header_timeout_ms"));
+  options.body_timeout = std::chrono::milliseconds(config.Int("gateway.body_timeout_ms"));
+  options.idle_timeout = std::chrono::milliseconds(config.Int("gateway.idle_timeout_ms"));
+  options.max_connections = int(config.Int("gateway.max_connections"));
+  options.tls_cert_file = config.String("gateway.tls.cert_file");
+  options.tls_key_file = config.String("gateway.tls.key_file");
+  gateway::HttpMetrics& metrics = gw.metrics();
+  gateway::ServerObserver observer{
+      [&metrics](int delta) {
+        metrics.connections_open.fetch_add(delta);
+        if (delta > 0) metrics.connections_total.fetch_add(1);
+      },
+      [&metrics, unmatched = gw.routes().size()](int status) {
+        metrics.Observe(unmatched, status, std::chrono::nanoseconds(0));
+      }};
+  gateway::HttpServer server(
+      options, [&gw](const gateway::HttpRequest& req, gateway::HttpResponse& res) { gw.Handle(req, res); }, observer);
+  auto bound = server.Start();
+  if (!bound.ok()) return Fail(bound.status());
+  if (Status s = WriteFileAtomic(addr_file, *bound + "\n", 0644); !s.ok()) return Fail(s);
+  log::Info("listening", {{"address", *bound},
+                          {"tls", !options.tls_cert_file.empty()},
+                          {"data_dir", data_dir},
+                          {"store", "sqlite"},
+                          {"routes", gw.routes().size()}});
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log::Info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  gw.SetDraining();
+  bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
+  server.Stop();
+  unlink(addr_file.c_str());
+  log::Info("stopped", {{"drained", drained}});
+  return 0;
+}
+
+}  // namespace neosl::app

@@ -1,0 +1,69 @@
+#include <string_view>
+
+#include "core/config.h"
+
+namespace neosl {
+
+// The embedded defaults: every key that exists, with its type and default value. Open maps
+// (whose entries the operator names) are marked by an entry called `_template`.
+std::string_view Config::DefaultsYaml() {
+  return R"yaml(# neosl configuration. Every key can be set by NEOSL_<PATH> (e.g. NEOSL_LISTEN,
+# NEOSL_GATEWAY_MAX_BODY_BYTES); `neosl config print` shows the effective values.
+listen: "127.0.0.1:8080"      # HOST:PORT of the REST API; port 0 picks a free port
+data_dir: "./data"            # SQLite database, admin key, sealed state
+
+log:
+  level: info                 # trace | debug | info | warn | error | off
+  format: json                # json | text
+  file: ""                    # empty: stderr
+  requests: true              # one line per HTTP request
+
+gateway:
+  threads: 0                  # I/O threads; 0 = one per core
+  max_body_bytes: 1048576     # larger request bodies get 413
+  max_header_bytes: 16384     # larger request heads get 431
+  header_timeout_ms: 10000    # time allowed to send a request head
+  body_timeout_ms: 30000      # time allowed to send a request body
+  idle_timeout_ms: 60000      # keep-alive connections idle longer are closed
+  drain_timeout_ms: 10000     # on SIGTERM, how long in-flight requests may take to finish
+  max_connections: 10000      # further connections are accepted and closed at once
+  tls:
+    cert_file: ""             # PEM certificate chain; set both to serve HTTPS
+    key_file: ""              # PEM private key
+
+store:
+  driver: sqlite              # sqlite (PostgreSQL arrives with the scale-out work)
+  sqlite:
+    path: ""                  # empty: <data_dir>/neosl.db
+    read_connections: 4
+    busy_timeout_ms: 5000
+
+auth:
+  # API keys are stored as HMAC-SHA256(key_hash_secret, key). Replicas must share it: give it
+  # inline (from a secret store, e.g. NEOSL_AUTH_KEY_HASH_SECRET) or as a file. With neither,
+  # a random one is created at <data_dir>/key-hash.secret.
+  key_hash_secret: ""
+  key_hash_secret_file: ""
+
+rate_limits:                  # token buckets; 0 requests_per_second disables a bucket
+  global:
+    requests_per_second: 20000
+    burst: 4000
+  per_caller:                 # by API key id; "default" applies to keys not listed
+    _template:
+      requests_per_second: 0
+      burst: 0
+    default:
+      requests_per_second: 200
+      burst: 400
+    anonymous:                # requests without a valid key, per client address
+      requests_per_second: 20
+      burst: 40
+  per_method:                 # by operation id as in /v1/openapi.json, e.g. CreateAccount
+    _template:
+      requests_per_second: 0
+      burst: 0
+)yaml";
+}
+
+}  // namespace neosl

@@ -1,0 +1,32 @@
+// Small text encodings used for identifiers and wire formats.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace neosl {
+
+std::string HexEncode(std::span<const uint8_t> bytes);
+// Accepts upper or lower case; nullopt on odd length or a non-hex character.
+std::optional<std::vector<uint8_t>> HexDecode(std::string_view hex);
+
+// Lowercase RFC 4648 base32 alphabet without padding ("a-z2-7"): safe in URLs, in file names
+// and between the underscores of an API key.
+std::string Base32Encode(std::span<const uint8_t> bytes);
+
+// Constant-time comparison for secrets and MACs; runs in time independent of where they differ.
+bool ConstantTimeEquals(std::span<const uint8_t> a, std::span<const uint8_t> b);
+
+// JSON string escaping (RFC 8259) including control characters; adds no surrounding quotes.
+void AppendJsonEscaped(std::string& out, std::string_view s);
+
+}  // namespace neosl
+
+namespace neosl {
+// "2026-11-21T10:00:00.123Z" for a Unix time in milliseconds.
+std::string FormatRfc3339Millis(int64_t unix_millis);
+}  // namespace neosl

@@ -1,0 +1,123 @@
+// The REST front door's request pipeline, independent of the transport:
+//
+//   trace context → global limit → route match (404/405) → authentication → role check →
+//   per-caller and per-method limits → body parse and validation → handler → error rendering,
+//   metrics and one structured log line.
+//
+// Routes are declared in a table (method, path template, operation id, access, body schemas,
+// handler); the same table generates /v1/openapi.json, so the document lists exactly what is
+// served.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "gateway/accounts.h"
+#include "gateway/auth.h"
+#include "gateway/http_types.h"
+#include "gateway/json_schema.h"
+#include "gateway/metrics.h"
+#include "gateway/rate_limiter.h"
+
+namespace neosl::gateway {
+
+struct RequestContext {
+  const HttpRequest& http;
+  std::vector<std::pair<std::string, std::string>> path_params;
+  std::optional<Principal> principal;  // set on authenticated routes
+  boost::json::value body;             // the validated body, or null for routes without one
+  std::string trace_id;
+
+  // The value of `{name}` in the route's path; empty if the route has none.
+  const std::string& PathParam(std::string_view name) const;
+};
+
+struct Reply {
+  int status = 200;
+  std::string body;  // serialised JSON unless content_type says otherwise
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Reply Json(const boost::json::value& v, int status = 200);
+};
+
+using Handler = std::function<StatusOr<Reply>(RequestContext&)>;
+
+struct Route {
+  enum class Access { kPublic, kKey };
+
+  std::string method;        // "GET"
+  std::string path;          // "/v1/accounts/{id}/keys"
+  std::string operation_id;  // "CreateApiKey": metrics label, rate-limit key, OpenAPI id
+  std::string summary;
+  std::string tag;
+  Access access = Access::kKey;
+  Role role = Role::kViewer;   // least role a key needs (kAdmin: platform operators only)
+  SchemaPtr request = nullptr;  // JSON body schema; null for routes that take no body
+  SchemaPtr response = nullptr;  // documented success body; null for non-JSON responses
+  int success_status = 200;
+  std::string response_content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> query = {};  // documented query params: name, description
+  Handler handler = nullptr;
+};
+
+class Gateway {
+ public:
+  Gateway(Authenticator& auth, RateLimiter& limiter, const Clock& clock, RandomSource& random,
+          bool log_requests);
+
+  void AddRoute(Route route);
+  // Call once after the last AddRoute and before the first Handle.
+  void Freeze();
+
+  // Runs the whole pipeline for one request. Never throws.
+  void Handle(const HttpRequest& request, HttpResponse& response);
+
+  const std::vector<Route>& routes() const { return routes_; }
+  HttpMetrics& metrics() { return *metrics_; }
+  // The OpenAPI 3.1 document of every route, built at Freeze.
+  const std::string& openapi() const { return openapi_; }
+
+  // While draining, responses ask clients to close their connections.
+  void SetDraining() { draining_ = true; }
+  bool draining() const { return draining_; }
+
+ private:
+  struct CompiledRoute {
+    std::vector<std::string> segments;  // "{id}" marks a parameter
+  };
+  // Index of the route matching method and path; routes_.size() when none matches. Sets
+  // `*path_matched` if some route has the path with another method.
+  size_t Match(std::string_view method, std::string_view path,
+               std::vector<std::pair<std::string, std::string>>* params, std::string* allow) const;
+  StatusOr<Reply> Run(size_t route, RequestContext& ctx, const HttpRequest& request, std::string* key_id);
+
+  Authenticator& auth_;
+  RateLimiter& limiter_;
+  const Clock& clock_;
+  RandomSource& random_;
+  bool log_requests_;
+  std::vector<Route> routes_;
+  std::vector<CompiledRoute> compiled_;
+  std::unique_ptr<HttpMetrics> metrics_;
+  std::string openapi_;
+  std::atomic<bool> draining_{false};
+};
+
+// The seed's error body: {"error":{"code":"…","message":"…","details":[…]}}.
+std::string ErrorBody(const Status& status);
+
+// Builds the OpenAPI document for `routes` (openapi.cpp).
+std::string BuildOpenApi(const std::vector<Route>& routes);
+
+}  // namespace neosl::gateway

@@ -1,0 +1,26 @@
+// The route groups the gateway serves. Each Register* adds its routes to the table.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "gateway/accounts.h"
+#include "gateway/gateway.h"
+
+namespace neosl::gateway {
+
+struct ReadinessCheck {
+  std::string name;  // "store", later "enclave", "chain"
+  std::function<Status()> check;
+};
+
+// GET /v1/health, /v1/ready, /metrics, /v1/openapi.json.
+void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, const Clock& clock);
+
+// Accounts and API keys: /v1/accounts…, /v1/keys/{key_id}.
+void RegisterAccountRoutes(Gateway& gateway, AccountStore& accounts);
+
+}  // namespace neosl::gateway

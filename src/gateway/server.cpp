@@ -1,0 +1,406 @@
+#include "gateway/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "core/encoding.h"
+#include "core/log.h"
+
+namespace neosl::gateway {
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+struct SessionBase {
+  virtual ~SessionBase() = default;
+  virtual void OnDrain() = 0;
+};
+
+std::string ErrorJson(std::string_view code, std::string_view message) {
+  std::string out = "{\"error\":{\"code\":\"";
+  out += code;
+  out += "\",\"message\":\"";
+  AppendJsonEscaped(out, message);
+  out += "\",\"details\":[]}}";
+  return out;
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(ServerOptions o, RequestHandler h, ServerObserver obs)
+      : opts(std::move(o)), handler(std::move(h)), observer(std::move(obs)) {}
+
+  void DoAccept();
+  void Register(const std::shared_ptr<SessionBase>& s);
+  void Unregister(SessionBase* s);
+
+  // Declaration order matters: sessions (owned by handlers queued in `ioc`) use the members
+  // above `ioc` when they are destroyed, so `ioc` must go first.
+  ServerOptions opts;
+  RequestHandler handler;
+  ServerObserver observer;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  std::optional<ssl::context> ssl_ctx;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+template <typename Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(HttpServer::Impl& server, tcp::socket&& socket) requires(!kTls)
+      : server_(server), stream_(std::move(socket)) {
+    Init();
+  }
+  Session(HttpServer::Impl& server, tcp::socket&& socket, ssl::context& ctx) requires(kTls)
+      : server_(server), stream_(std::move(socket), ctx) {
+    Init();
+  }
+
+  ~Session() override {
+    server_.Unregister(this);
+    if (server_.observer.on_connection) server_.observer.on_connection(-1);
+  }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Begin(); });
+  }
+
+  void OnDrain() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->CloseSocket();
+    });
+  }
+
+ private:
+  void Init() {
+    boost::system::error_code ec;
+    auto& sock = beast::get_lowest_layer(stream_).socket();
+    sock.set_option(tcp::no_delay(true), ec);
+    auto ep = sock.remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+  }
+
+  auto& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Begin() {
+    if constexpr (kTls) {
+      Lowest().expires_after(server_.opts.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->CloseSocket();
+                                self->ReadRequest();
+                              });
+    } else {
+      ReadRequest();
+    }
+  }
+
+  void ReadRequest() {
+    if (server_.draining) return Close();
+    parser_.emplace();
+    parser_->body_limit(server_.opts.max_body_bytes);
+    parser_->header_limit(server_.opts.max_header_bytes);
+    if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
+    idle_ = true;
+    Lowest().expires_after(server_.opts.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->idle_ = false;
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    Lowest().expires_after(server_.opts.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  bool Rejected(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      Reject(413, "RESOURCE_EXHAUSTED",
+             "request body exceeds the limit of " + std::to_string(server_.opts.max_body_bytes) + " bytes");
+    } else if (ec == http::error::header_limit) {
+      Reject(431, "RESOURCE_EXHAUSTED",
+             "request head exceeds the limit of " + std::to_string(server_.opts.max_header_bytes) + " bytes");
+    } else if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::eof ||
+               ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      Close();
+    } else {
+      Reject(400, "INVALID_ARGUMENT", "malformed HTTP request: " + ec.message());
+    }
+    return true;
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      Rejected(ec);
+      return;
+    }
+    auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, req.version());
+      Lowest().expires_after(server_.opts.body_timeout);
+      http::async_write(stream_, *continue_, [self = this->shared_from_this()](beast::error_code wec, size_t) {
+        if (wec) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    Lowest().expires_after(server_.opts.body_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->Rejected(ec);
+        return;
+      }
+      self->Handle();
+    });
+  }
+
+  void Handle() {
+    auto& req = parser_->get();
+    HttpRequest r;
+    r.method = req.method_string();
+    r.target = req.target();
+    r.body = req.body();
+    r.remote_address = remote_;
+    r.headers.reserve(16);
+    for (const auto& f : req) r.headers.emplace_back(f.name_string(), f.value());
+    HttpResponse out;
+    try {
+      server_.handler(r, out);
+    } catch (const std::exception& e) {
+      // The handler reports errors as statuses; an exception here is a bug (or out of memory).
+      log::Error("handler threw", {{"what", e.what()}});
+      out = HttpResponse{500, "application/json", ErrorJson("INTERNAL", "internal error"), {}, false};
+    }
+    bool keep = req.keep_alive() && !out.close && !server_.draining;
+    Write(std::move(out), keep, req.version());
+  }
+
+  void Reject(int status, std::string_view code, std::string message) {
+    if (server_.observer.on_rejected) server_.observer.on_rejected(status);
+    // The rest of the connection's bytes are not a request we can find the start of: close.
+    Write(HttpResponse{status, "application/json", ErrorJson(code, message), {}, true}, false, 11);
+  }
+
+  void Write(HttpResponse out, bool keep_alive, unsigned version) {
+    res_ = {};
+    res_.version(version);
+    res_.result(static_cast<unsigned>(out.status));
+    res_.set(http::field::server, "neosl");
+    res_.set(http::field::content_type, out.content_type);
+    for (auto& [k, v] : out.headers) res_.set(k, v);
+    res_.body() = std::move(out.body);
+    res_.keep_alive(keep_alive);
+    res_.prepare_payload();
+    Lowest().expires_after(server_.opts.body_timeout);
+    http::async_write(stream_, res_, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+      if (ec || !keep_alive) return self->Close();
+      self->ReadRequest();
+    });
+  }
+
+  void Close() {
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->CloseSocket(); });
+    } else {
+      boost::system::error_code ec;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      CloseSocket();
+    }
+  }
+
+  void CloseSocket() {
+    boost::system::error_code ec;
+    Lowest().socket().close(ec);
+  }
+
+  HttpServer::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> res_;
+  std::string remote_;
+  bool idle_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Register(const std::shared_ptr<SessionBase>& s) {
+  std::lock_guard lock(mu);
+  sessions.emplace(s.get(), s);
+}
+
+void HttpServer::Impl::Unregister(SessionBase* s) {
+  std::lock_guard lock(mu);
+  sessions.erase(s);
+  if (sessions.empty()) cv.notify_all();
+}
+
+void HttpServer::Impl::DoAccept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      size_t open;
+      {
+        std::lock_guard lock(mu);
+        open = sessions.size();
+      }
+      if (draining || open >= size_t(opts.max_connections)) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else {
+        if (observer.on_connection) observer.on_connection(+1);
+        std::shared_ptr<SessionBase> session;
+        if (ssl_ctx) {
+          auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), *ssl_ctx);
+          session = s;
+          Register(session);
+          s->Run();
+        } else {
+          auto s = std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket));
+          session = s;
+          Register(session);
+          s->Run();
+        }
+      }
+    }
+    DoAccept();
+  });
+}
+
+Status ParseListenAddress(std::string_view text, std::string* host, uint16_t* port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return InvalidArgumentError("listen address '" + std::string(text) + "' must be HOST:PORT");
+  }
+  std::string_view h = text.substr(0, colon), p = text.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  unsigned value = 0;
+  if (p.empty() || p.size() > 5) return InvalidArgumentError("listen address '" + std::string(text) + "' has a bad port");
+  for (char c : p) {
+    if (c < '0' || c > '9') return InvalidArgumentError("listen address '" + std::string(text) + "' has a bad port");
+    value = value * 10 + unsigned(c - '0');
+  }
+  if (value > 65535) return InvalidArgumentError("listen address '" + std::string(text) + "' has a bad port");
+  *host = h == "localhost" ? "127.0.0.1" : std::string(h);
+  *port = static_cast<uint16_t>(value);
+  return Status();
+}
+
+HttpServer::HttpServer(ServerOptions options, RequestHandler handler, ServerObserver observer)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+StatusOr<std::string> HttpServer::Start() {
+  auto& o = impl_->opts;
+  std::string host;
+  uint16_t port;
+  RETURN_IF_ERROR(ParseListenAddress(o.listen, &host, &port));
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  if (ec) return InvalidArgumentError("listen address '" + o.listen + "': '" + host + "' is not an IP address");
+
+  if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+    if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+      return InvalidArgumentError("TLS needs both gateway.tls.cert_file and gateway.tls.key_file");
+    }
+    impl_->ssl_ctx.emplace(ssl::context::tls_server);
+    auto& ctx = *impl_->ssl_ctx;
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                    ec);
+    ctx.use_certificate_chain_file(o.tls_cert_file, ec);
+    if (ec) return InvalidArgumentError("cannot load TLS certificate chain '" + o.tls_cert_file + "': " + ec.message());
+    ctx.use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+    if (ec) return InvalidArgumentError("cannot load TLS private key '" + o.tls_key_file + "': " + ec.message());
+  }
+
+  tcp::endpoint endpoint(address, port);
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (ec) return UnavailableError("cannot listen on " + o.listen + ": " + ec.message());
+  acc.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return UnavailableError("cannot listen on " + o.listen + ": " + ec.message());
+  auto bound = acc.local_endpoint(ec);
+  std::string bound_text = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
+  bound_text += ":" + std::to_string(bound.port());
+
+  impl_->DoAccept();
+  int n = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < n; ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return bound_text;
+}
+
+bool HttpServer::Drain(std::chrono::milliseconds timeout) {
+  impl_->draining = true;
+  net::post(impl_->ioc, [impl = impl_.get()] {
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  std::vector<std::shared_ptr<SessionBase>> live;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [ptr, weak] : impl_->sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->OnDrain();
+  live.clear();
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [this] { return impl_->sessions.empty(); });
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  impl_->draining = true;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+}
+
+}  // namespace neosl::gateway

@@ -1,0 +1,70 @@
+// The HTTP/1.1 server under the gateway (Boost.Beast over Asio), optionally TLS.
+//
+// Requests on a connection are read and answered strictly one after another, so pipelined
+// requests are answered in order. A connection has three clocks: the idle timeout while it
+// waits for the first byte of a request, the header timeout for the request head, and the body
+// timeout for the body. Bodies over the limit get 413 and heads over the limit 431, after which
+// the connection is closed (its remaining bytes are not a request).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "gateway/http_types.h"
+
+namespace neosl::gateway {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
+  int threads = 0;                         // 0: one per core
+  uint64_t max_body_bytes = 1 << 20;
+  uint32_t max_header_bytes = 16 << 10;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  int max_connections = 10'000;
+  std::string tls_cert_file;  // both set: serve HTTPS only
+  std::string tls_key_file;
+};
+
+// Called on an I/O thread for every complete request; must fill `response`.
+using RequestHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
+// What the server tells the metrics: connections opening (+1) and closing (-1), and requests
+// it answered itself without reaching the handler (413, 431, 400 for unparseable requests).
+struct ServerObserver {
+  std::function<void(int delta)> on_connection;
+  std::function<void(int status)> on_rejected;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, RequestHandler handler, ServerObserver observer = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O threads. Returns the bound "host:port".
+  StatusOr<std::string> Start();
+
+  // Stops accepting, closes idle connections and lets busy ones finish their current response
+  // (which then closes them). Waits up to `timeout` for every connection to end; returns
+  // whether they all did. Connections still open afterwards are closed by Stop().
+  bool Drain(std::chrono::milliseconds timeout);
+
+  // Closes everything and joins the I/O threads. Idempotent.
+  void Stop();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses "host:port" / "[v6]:port"; INVALID_ARGUMENT with the reason otherwise.
+Status ParseListenAddress(std::string_view text, std::string* host, uint16_t* port);
+
+}  // namespace neosl::gateway
