@@ -201,6 +201,12 @@ StatusOr<Config> Config::Load(const std::optional<std::string>& file,
     std::vector<Scalar> scalars;
     RETURN_IF_ERROR(Flatten(root, "", scalars, *file));
     for (const Scalar& s : scalars) {
+      // `neosl config defaults` output must load as a file: its _template entries describe the
+      // open maps and are not settings, so they are skipped.
+      if (s.path.find("." + std::string(kTemplate) + ".") != std::string::npos && FindOpenMap(s.path)) {
+        auto hit = FindOpenMap(s.path);
+        if (hit->name == kTemplate && d.templates.at(hit->prefix).count(hit->rest)) continue;
+      }
       if (!c.entries_.count(s.path)) {
         auto hit = FindOpenMap(s.path);
         if (!hit) return InvalidArgumentError(*file + ": unknown configuration key '" + s.path + "'");

@@ -58,7 +58,7 @@ class Config {
   // NEOSL_* variables that matched no key: almost always a typo, so serve logs them.
   const std::vector<std::string>& UnusedEnvironment() const { return unused_env_; }
 
-  // Whether a key holds a secret (its name ends in _secret, _password, _token or dsn).
+  // Whether a key holds a secret (its last segment ends in secret, password, token or dsn).
   static bool IsSecretKey(std::string_view key);
   // NEOSL_GATEWAY_MAX_BODY_BYTES for "gateway.max_body_bytes".
   static std::string EnvName(std::string_view key);

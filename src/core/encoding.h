@@ -22,6 +22,7 @@ std::string Base32Encode(std::span<const uint8_t> bytes);
 bool ConstantTimeEquals(std::span<const uint8_t> a, std::span<const uint8_t> b);
 
 // JSON string escaping (RFC 8259) including control characters; adds no surrounding quotes.
+// Bytes that are not well-formed UTF-8 become U+FFFD, so the output is always valid JSON.
 void AppendJsonEscaped(std::string& out, std::string_view s);
 
 }  // namespace neosl

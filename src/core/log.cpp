@@ -48,14 +48,14 @@ void AppendValue(std::string& out, bool json, const Field::Value& v) {
       AppendJsonEscaped(out, *s);
       out.push_back('"');
     } else {
-      out += *s;
+      AppendJsonEscaped(out, *s);  // one record stays one line, even with newlines inside
     }
   } else if (const auto* i = std::get_if<int64_t>(&v)) {
     out += std::to_string(*i);
   } else if (const auto* d = std::get_if<double>(&v)) {
     if (std::isfinite(*d)) {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.6g", *d);
+      std::snprintf(buf, sizeof buf, "%.15g", *d);
       out += buf;
     } else {
       out += json ? "null" : "nan";
@@ -146,7 +146,7 @@ std::string FormatLine(bool json, Level level, std::string_view msg,
     out += ' ';
     out += LevelName(level);
     out += ' ';
-    out += msg;
+    AppendJsonEscaped(out, msg);
     if (!trace_id.empty()) {
       out += " trace_id=";
       out += trace_id;
@@ -178,8 +178,11 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
 
 std::string_view CurrentTraceId() { return t_trace_id; }
 
-ScopedTraceId::ScopedTraceId(std::string_view trace_id) : previous_(std::move(t_trace_id)) {
-  t_trace_id.assign(trace_id);
+ScopedTraceId::ScopedTraceId(std::string_view trace_id) {
+  // `trace_id` may view t_trace_id itself (CurrentTraceId()): copy it before moving the old id.
+  std::string next(trace_id);
+  previous_ = std::move(t_trace_id);
+  t_trace_id = std::move(next);
 }
 
 ScopedTraceId::~ScopedTraceId() { t_trace_id = std::move(previous_); }
