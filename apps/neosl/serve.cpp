@@ -68,6 +68,7 @@ Status EnsureDataDir(const std::string& dir) {
 
 int Fail(const Status& s) {
   log::Error("startup failed", {{"error", StatusCodeName(s.code())}, {"message", s.message()}});
+  log::Flush();
   std::fprintf(stderr, "neosl serve: %s\n", s.ToString().c_str());
   return 1;
 }
@@ -198,6 +199,7 @@ int RunServe(const ServeFlags& flags) {
   server.Stop();
   unlink(addr_file.c_str());
   log::Info("stopped", {{"drained", drained}});
+  log::Flush();
   return 0;
 }
 

@@ -103,9 +103,16 @@ Status Init(const Options& options) {
   }
   logger->set_pattern("%v");
   logger->set_level(spdlog::level::trace);
-  logger->flush_on(spdlog::level::trace);
+  // A file is flushed on errors and once a second (below), not on every line: a write(2) per
+  // request line would cost more than the request. stderr is flushed by its sink every line.
+  logger->flush_on(spdlog::level::err);
+  static std::once_flag flusher;
+  std::call_once(flusher, [] { spdlog::flush_every(std::chrono::seconds(1)); });
+  spdlog::drop("neosl");
+  spdlog::register_logger(logger);  // the periodic flusher flushes registered loggers
   auto& s = state();
   std::lock_guard lock(s.mu);
+  if (s.logger) s.logger->flush();
   s.logger = std::move(logger);
   s.level = static_cast<int>(options.level);
   s.json = options.json;
@@ -173,7 +180,20 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
     logger = spdlog::default_logger();
   }
   std::string line = FormatLine(s.json.load(), level, msg, fields, t_trace_id);
-  logger->log(spdlog::level::info, std::string_view(line));
+  spdlog::level::level_enum spd = level == Level::kError  ? spdlog::level::err
+                                  : level == Level::kWarn ? spdlog::level::warn
+                                                          : spdlog::level::info;
+  logger->log(spd, std::string_view(line));
+}
+
+void Flush() {
+  auto& s = state();
+  std::shared_ptr<spdlog::logger> logger;
+  {
+    std::lock_guard lock(s.mu);
+    logger = s.logger;
+  }
+  if (logger) logger->flush();
 }
 
 std::string_view CurrentTraceId() { return t_trace_id; }

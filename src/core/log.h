@@ -47,6 +47,9 @@ struct Options {
 Status Init(const Options& options);
 
 bool Enabled(Level level);
+// Writes out buffered lines. File logs are flushed every second and on every error line;
+// call this before the process exits.
+void Flush();
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 
 inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kDebug, m, f); }

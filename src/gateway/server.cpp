@@ -49,8 +49,8 @@ class HttpServer::Impl {
   void Register(const std::shared_ptr<SessionBase>& s);
   void Unregister(SessionBase* s);
 
-  // Declaration order matters: sessions (owned by handlers queued in `ioc`) use the members
-  // above `ioc` when they are destroyed, so `ioc` must go first.
+  // Declaration order matters: sessions (owned by handlers queued in `loops`) use the members
+  // above `loops` when they are destroyed, so `loops` must go first (Stop also clears them).
   ServerOptions opts;
   RequestHandler handler;
   ServerObserver observer;
@@ -60,8 +60,11 @@ class HttpServer::Impl {
   std::optional<ssl::context> ssl_ctx;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
-  net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // One event loop per I/O thread, as nginx has one per worker: a connection lives on one loop
+  // for its whole life, so its handlers never contend for a shared reactor or need a strand.
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  size_t next_loop = 0;  // touched only by the accept handler
+  std::optional<tcp::acceptor> acceptor;  // on loops[0]
   std::vector<std::thread> threads;
 };
 
@@ -274,8 +277,9 @@ void HttpServer::Impl::Unregister(SessionBase* s) {
 }
 
 void HttpServer::Impl::DoAccept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  net::io_context& loop = *loops[next_loop++ % loops.size()];
+  acceptor->async_accept(loop, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       size_t open;
       {
@@ -353,8 +357,11 @@ StatusOr<std::string> HttpServer::Start() {
     if (ec) return InvalidArgumentError("cannot load TLS private key '" + o.tls_key_file + "': " + ec.message());
   }
 
+  int n = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < n; ++i) impl_->loops.push_back(std::make_unique<net::io_context>(1));
+  impl_->acceptor.emplace(*impl_->loops[0]);
   tcp::endpoint endpoint(address, port);
-  auto& acc = impl_->acceptor;
+  auto& acc = *impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(endpoint, ec);
@@ -366,18 +373,21 @@ StatusOr<std::string> HttpServer::Start() {
   bound_text += ":" + std::to_string(bound.port());
 
   impl_->DoAccept();
-  int n = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (int i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& loop : impl_->loops) {
+    impl_->threads.emplace_back([l = loop.get()] {
+      auto guard = net::make_work_guard(*l);  // idle loops wait for connections; Stop ends them
+      l->run();
+    });
   }
   return bound_text;
 }
 
 bool HttpServer::Drain(std::chrono::milliseconds timeout) {
   impl_->draining = true;
-  net::post(impl_->ioc, [impl = impl_.get()] {
+  if (impl_->loops.empty()) return true;  // never started
+  net::post(*impl_->loops[0], [impl = impl_.get()] {
     boost::system::error_code ec;
-    impl->acceptor.close(ec);
+    impl->acceptor->close(ec);
   });
   std::vector<std::shared_ptr<SessionBase>> live;
   {
@@ -395,12 +405,16 @@ bool HttpServer::Drain(std::chrono::milliseconds timeout) {
 void HttpServer::Stop() {
   if (impl_->stopped.exchange(true)) return;
   impl_->draining = true;
-  impl_->ioc.stop();
+  for (auto& loop : impl_->loops) loop->stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
   boost::system::error_code ec;
-  impl_->acceptor.close(ec);
+  if (impl_->acceptor) impl_->acceptor->close(ec);
+  // Destroy the acceptor, then each loop with the sessions its queued handlers still own, while
+  // the registry they unregister from is alive.
+  impl_->acceptor.reset();
+  impl_->loops.clear();
 }
 
 }  // namespace neosl::gateway

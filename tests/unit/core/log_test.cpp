@@ -179,6 +179,7 @@ class LogFileTest : public ::testing::Test {
   }
 
   static std::vector<std::string> ReadLines(const std::string& path) {
+    Flush();  // file logs are buffered between the periodic flushes
     std::ifstream in(path);
     std::vector<std::string> lines;
     for (std::string line; std::getline(in, line);) lines.push_back(line);

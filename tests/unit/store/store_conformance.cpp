@@ -20,17 +20,6 @@ std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param.name;
 }
 
-TempDir::TempDir() {
-  const char* base = getenv("TMPDIR");
-  std::string tmpl =
-      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/neosl_store_XXXXXX";
-  if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-}
 
 ::testing::AssertionResult HasCode(const Status& status, StatusCode want) {
   if (status.code() == want) return ::testing::AssertionSuccess();

@@ -15,6 +15,7 @@
 
 #include "core/status.h"
 #include "store/store.h"
+#include "support/temp_dir.h"
 
 namespace neosl::store::conformance {
 
@@ -29,18 +30,7 @@ struct StoreBackend {
 void PrintTo(const StoreBackend& backend, std::ostream* os);
 std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info);
 
-// A directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::neosl::testing::TempDir;  // from tests/support
 
 ::testing::AssertionResult HasCode(const Status& status, StatusCode want);
 template <typename T>
