@@ -1,9 +1,9 @@
 // neosl: the one binary. Subcommands print JSON on stdout; errors go to stderr with a non-zero
 // exit status.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "apps/neosl/serve.h"
 #include "core/config.h"
@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
 
   neosl::app::ServeFlags serve_flags;
   auto add_common = [&](CLI::App* cmd) {
-    cmd->add_option("--listen", serve_flags.listen, "HOST:PORT of the REST API (env NEOSL_LISTEN; default 127.0.0.1:8080)");
+    cmd->add_option("--listen", serve_flags.listen,
+                    "HOST:PORT of the REST API (env NEOSL_LISTEN; default 127.0.0.1:8080)");
     cmd->add_option("--data", serve_flags.data_dir, "data directory (env NEOSL_DATA_DIR; default ./data)");
     cmd->add_option("--config", serve_flags.config_file, "YAML configuration file (env NEOSL_CONFIG)");
   };

@@ -1,16 +1,16 @@
 #include "apps/neosl/serve.h"
 
-#include <fcntl.h>
-#include <openssl/crypto.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <memory>
+#include <signal.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <sys/stat.h>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -46,8 +46,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return UnavailableError("cannot create " + tmp + ": " + std::strerror(errno));
-  bool ok = fchmod(fd, mode) == 0 && write(fd, content.data(), content.size()) == ssize_t(content.size()) &&
-            fsync(fd) == 0;
+  bool ok =
+      fchmod(fd, mode) == 0 && write(fd, content.data(), content.size()) == ssize_t(content.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
@@ -124,7 +124,8 @@ int RunServe(const ServeFlags& flags) {
                                      "' is not supported by this build (supported: sqlite)"));
   }
   store::SqliteOptions sqlite;
-  sqlite.path = config.String("store.sqlite.path").empty() ? data_dir + "/neosl.db" : config.String("store.sqlite.path");
+  sqlite.path =
+      config.String("store.sqlite.path").empty() ? data_dir + "/neosl.db" : config.String("store.sqlite.path");
   sqlite.read_connections = std::max<int>(1, int(config.Int("store.sqlite.read_connections")));
   sqlite.busy_timeout_ms = int(config.Int("store.sqlite.busy_timeout_ms"));
   auto store_or = store::OpenSqliteStore(sqlite);
@@ -172,14 +173,13 @@ int RunServe(const ServeFlags& flags) {
   options.tls_cert_file = config.String("gateway.tls.cert_file");
   options.tls_key_file = config.String("gateway.tls.key_file");
   gateway::HttpMetrics& metrics = gw.metrics();
-  gateway::ServerObserver observer{
-      [&metrics](int delta) {
-        metrics.connections_open.fetch_add(delta);
-        if (delta > 0) metrics.connections_total.fetch_add(1);
-      },
-      [&metrics, unmatched = gw.routes().size()](int status) {
-        metrics.Observe(unmatched, status, std::chrono::nanoseconds(0));
-      }};
+  gateway::ServerObserver observer{[&metrics](int delta) {
+                                     metrics.connections_open.fetch_add(delta);
+                                     if (delta > 0) metrics.connections_total.fetch_add(1);
+                                   },
+                                   [&metrics, unmatched = gw.routes().size()](int status) {
+                                     metrics.Observe(unmatched, status, std::chrono::nanoseconds(0));
+                                   }};
   gateway::HttpServer server(
       options, [&gw](const gateway::HttpRequest& req, gateway::HttpResponse& res) { gw.Handle(req, res); }, observer);
   auto bound = server.Start();

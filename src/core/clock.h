@@ -22,12 +22,8 @@ class Clock {
 
 class SystemClock final : public Clock {
  public:
-  std::chrono::system_clock::time_point Now() const override {
-    return std::chrono::system_clock::now();
-  }
-  std::chrono::steady_clock::time_point SteadyNow() const override {
-    return std::chrono::steady_clock::now();
-  }
+  std::chrono::system_clock::time_point Now() const override { return std::chrono::system_clock::now(); }
+  std::chrono::steady_clock::time_point SteadyNow() const override { return std::chrono::steady_clock::now(); }
   // The process-wide real clock; owners still pass it down explicitly.
   static SystemClock& Instance();
 };

@@ -1,7 +1,7 @@
-#include <openssl/rand.h>
-
 #include <cstdio>
 #include <cstdlib>
+
+#include <openssl/rand.h>
 
 #include "core/clock.h"
 #include "core/random.h"

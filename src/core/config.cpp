@@ -1,12 +1,12 @@
 #include "core/config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 #include "core/encoding.h"
 
@@ -31,8 +31,7 @@ StatusOr<YAML::Node> ParseYaml(const std::string& text, const std::string& origi
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return InvalidArgumentError(origin + ": invalid YAML at line " + std::to_string(e.mark.line + 1) +
-                                ": " + e.msg);
+    return InvalidArgumentError(origin + ": invalid YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
 
@@ -43,8 +42,7 @@ struct Scalar {
   bool null;
 };
 
-Status Flatten(const YAML::Node& node, const std::string& prefix, std::vector<Scalar>& out,
-               const std::string& origin) {
+Status Flatten(const YAML::Node& node, const std::string& prefix, std::vector<Scalar>& out, const std::string& origin) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
       for (const auto& kv : node) {
@@ -56,17 +54,14 @@ Status Flatten(const YAML::Node& node, const std::string& prefix, std::vector<Sc
         RETURN_IF_ERROR(Flatten(kv.second, prefix.empty() ? key : prefix + "." + key, out, origin));
       }
       return Status();
-    case YAML::NodeType::Scalar:
-      out.push_back({prefix, node.Scalar(), node.Tag() == "!", false});
-      return Status();
+    case YAML::NodeType::Scalar: out.push_back({prefix, node.Scalar(), node.Tag() == "!", false}); return Status();
     case YAML::NodeType::Null:
       if (prefix.empty()) return Status();  // an empty file
       out.push_back({prefix, "", false, true});
       return Status();
     case YAML::NodeType::Sequence:
       return InvalidArgumentError(origin + ": '" + prefix + "' is a list; no key takes a list");
-    case YAML::NodeType::Undefined:
-      break;
+    case YAML::NodeType::Undefined: break;
   }
   return InvalidArgumentError(origin + ": unreadable value at '" + prefix + "'");
 }
@@ -139,8 +134,7 @@ const Defaults& GetDefaults() {
 
 std::optional<OpenMapHit> FindOpenMap(const std::string& path) {
   for (const auto& [prefix, tmpl] : GetDefaults().templates) {
-    if (path.size() > prefix.size() + 1 && path.compare(0, prefix.size(), prefix) == 0 &&
-        path[prefix.size()] == '.') {
+    if (path.size() > prefix.size() + 1 && path.compare(0, prefix.size(), prefix) == 0 && path[prefix.size()] == '.') {
       std::string tail = path.substr(prefix.size() + 1);
       auto dot = tail.find('.');
       if (dot == std::string::npos) return OpenMapHit{prefix, tail, ""};
@@ -159,8 +153,7 @@ Status Config::Set(const std::string& key, std::string_view text, Source source)
     case Kind::kBool: {
       bool b;
       if (!ParseBool(text, &b)) {
-        return InvalidArgumentError("configuration key '" + key + "' must be " +
-                                    std::string(KindName(e.kind)));
+        return InvalidArgumentError("configuration key '" + key + "' must be " + std::string(KindName(e.kind)));
       }
       e.value = b ? "true" : "false";
       break;
@@ -168,22 +161,18 @@ Status Config::Set(const std::string& key, std::string_view text, Source source)
     case Kind::kInt: {
       int64_t i;
       if (!ParseInt(text, &i) || i < 0) {
-        return InvalidArgumentError("configuration key '" + key + "' must be " +
-                                    std::string(KindName(e.kind)));
+        return InvalidArgumentError("configuration key '" + key + "' must be " + std::string(KindName(e.kind)));
       }
       e.value = std::to_string(i);
       break;
     }
-    case Kind::kString:
-      e.value = std::string(text);
-      break;
+    case Kind::kString: e.value = std::string(text); break;
   }
   e.source = source;
   return Status();
 }
 
-StatusOr<Config> Config::Load(const std::optional<std::string>& file,
-                              const std::map<std::string, std::string>& env,
+StatusOr<Config> Config::Load(const std::optional<std::string>& file, const std::map<std::string, std::string>& env,
                               const std::map<std::string, std::string>& flags) {
   Config c;
   const Defaults& d = GetDefaults();
@@ -266,7 +255,9 @@ const Config::Entry& Config::Get(std::string_view key, Kind kind) const {
   return it->second;
 }
 
-bool Config::Bool(std::string_view key) const { return Get(key, Kind::kBool).value == "true"; }
+bool Config::Bool(std::string_view key) const {
+  return Get(key, Kind::kBool).value == "true";
+}
 
 int64_t Config::Int(std::string_view key) const {
   int64_t v = 0;
@@ -278,7 +269,9 @@ const std::string& Config::String(std::string_view key) const {
   return Get(key, Kind::kString).value;
 }
 
-bool Config::Has(std::string_view key) const { return entries_.find(key) != entries_.end(); }
+bool Config::Has(std::string_view key) const {
+  return entries_.find(key) != entries_.end();
+}
 
 std::vector<std::string> Config::Children(std::string_view prefix) const {
   std::vector<std::string> out;

@@ -34,8 +34,7 @@ class Config {
 
   // `file`: the YAML file, or nullopt for defaults only. `env`: the process environment (a map,
   // so tests can pass their own). `flags`: path → value from the command line.
-  static StatusOr<Config> Load(const std::optional<std::string>& file,
-                               const std::map<std::string, std::string>& env,
+  static StatusOr<Config> Load(const std::optional<std::string>& file, const std::map<std::string, std::string>& env,
                                const std::map<std::string, std::string>& flags = {});
 
   // The process environment as a map, for Load.

@@ -1,8 +1,8 @@
 #include "core/encoding.h"
 
-#include <openssl/crypto.h>
-
 #include <cstdio>
+
+#include <openssl/crypto.h>
 
 namespace neosl {
 

@@ -1,6 +1,6 @@
-#include <openssl/crypto.h>
-
 #include <vector>
+
+#include <openssl/crypto.h>
 
 #include "core/encoding.h"
 #include "core/ids.h"

@@ -1,14 +1,14 @@
 #include "core/log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <mutex>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "core/encoding.h"
 
@@ -83,20 +83,18 @@ StatusOr<Level> ParseLevel(std::string_view name) {
   for (int i = 0; i <= static_cast<int>(Level::kOff); ++i) {
     if (LevelName(static_cast<Level>(i)) == name) return static_cast<Level>(i);
   }
-  return InvalidArgumentError("unknown log level '" + std::string(name) +
-                              "' (trace, debug, info, warn, error, off)");
+  return InvalidArgumentError("unknown log level '" + std::string(name) + "' (trace, debug, info, warn, error, off)");
 }
 
 Status Init(const Options& options) {
   std::shared_ptr<spdlog::logger> logger;
   if (options.file.empty()) {
-    logger = std::make_shared<spdlog::logger>("neosl",
-                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger = std::make_shared<spdlog::logger>("neosl", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   } else {
     // spdlog reports open failures by exception; config load is the boundary that catches it.
     try {
-      logger = std::make_shared<spdlog::logger>(
-          "neosl", std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file));
+      logger =
+          std::make_shared<spdlog::logger>("neosl", std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file));
     } catch (const spdlog::spdlog_ex& e) {
       return UnavailableError("cannot open log file '" + options.file + "': " + e.what());
     }
@@ -120,12 +118,11 @@ Status Init(const Options& options) {
 }
 
 bool Enabled(Level level) {
-  return static_cast<int>(level) >= state().level.load(std::memory_order_relaxed) &&
-         level != Level::kOff;
+  return static_cast<int>(level) >= state().level.load(std::memory_order_relaxed) && level != Level::kOff;
 }
 
-std::string FormatLine(bool json, Level level, std::string_view msg,
-                       std::initializer_list<Field> fields, std::string_view trace_id) {
+std::string FormatLine(bool json, Level level, std::string_view msg, std::initializer_list<Field> fields,
+                       std::string_view trace_id) {
   std::string out;
   out.reserve(128 + msg.size());
   if (json) {
@@ -196,7 +193,9 @@ void Flush() {
   if (logger) logger->flush();
 }
 
-std::string_view CurrentTraceId() { return t_trace_id; }
+std::string_view CurrentTraceId() {
+  return t_trace_id;
+}
 
 ScopedTraceId::ScopedTraceId(std::string_view trace_id) {
   // `trace_id` may view t_trace_id itself (CurrentTraceId()): copy it before moving the old id.
@@ -205,6 +204,8 @@ ScopedTraceId::ScopedTraceId(std::string_view trace_id) {
   t_trace_id = std::move(next);
 }
 
-ScopedTraceId::~ScopedTraceId() { t_trace_id = std::move(previous_); }
+ScopedTraceId::~ScopedTraceId() {
+  t_trace_id = std::move(previous_);
+}
 
 }  // namespace neosl::log

@@ -31,8 +31,7 @@ struct Field {
   Field(std::string_view k, bool v) : key(k), value(v) {}
   Field(std::string_view k, double v) : key(k), value(v) {}
   template <typename I>
-    requires std::is_integral_v<I>
-  Field(std::string_view k, I v) : key(k), value(static_cast<int64_t>(v)) {}
+  requires std::is_integral_v<I> Field(std::string_view k, I v) : key(k), value(static_cast<int64_t>(v)) {}
   std::string_view key;
   Value value;
 };
@@ -52,14 +51,22 @@ bool Enabled(Level level);
 void Flush();
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 
-inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kDebug, m, f); }
-inline void Info(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kInfo, m, f); }
-inline void Warn(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kWarn, m, f); }
-inline void Error(std::string_view m, std::initializer_list<Field> f = {}) { Write(Level::kError, m, f); }
+inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kDebug, m, f);
+}
+inline void Info(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kInfo, m, f);
+}
+inline void Warn(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kWarn, m, f);
+}
+inline void Error(std::string_view m, std::initializer_list<Field> f = {}) {
+  Write(Level::kError, m, f);
+}
 
 // Formats a line without writing it (used by Write, and by tests).
-std::string FormatLine(bool json, Level level, std::string_view msg,
-                       std::initializer_list<Field> fields, std::string_view trace_id);
+std::string FormatLine(bool json, Level level, std::string_view msg, std::initializer_list<Field> fields,
+                       std::string_view trace_id);
 
 // The trace id of the work running on this thread; empty outside a request.
 std::string_view CurrentTraceId();

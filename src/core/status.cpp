@@ -6,10 +6,10 @@ namespace neosl {
 namespace {
 
 constexpr std::array<std::string_view, 17> kNames = {
-    "OK",         "CANCELLED",         "UNKNOWN",        "INVALID_ARGUMENT",    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",  "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-    "ABORTED",    "OUT_OF_RANGE",      "UNIMPLEMENTED",  "INTERNAL",            "UNAVAILABLE",
-    "DATA_LOSS",  "UNAUTHENTICATED",
+    "OK",        "CANCELLED",       "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS",  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",    "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED",
 };
 
 const std::vector<ErrorDetail>& NoDetails() {
@@ -93,8 +93,10 @@ std::string Status::ToString() const {
   return out;
 }
 
-#define NEOSL_DEFINE_ERROR_(Name, Code) \
-  Status Name(std::string message) { return Status(StatusCode::Code, std::move(message)); }
+#define NEOSL_DEFINE_ERROR_(Name, Code)                  \
+  Status Name(std::string message) {                     \
+    return Status(StatusCode::Code, std::move(message)); \
+  }
 NEOSL_DEFINE_ERROR_(CancelledError, kCancelled)
 NEOSL_DEFINE_ERROR_(UnknownError, kUnknown)
 NEOSL_DEFINE_ERROR_(InvalidArgumentError, kInvalidArgument)

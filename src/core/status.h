@@ -114,12 +114,12 @@ class [[nodiscard]] StatusOr {
   // An error; constructing from an OK status is a bug and becomes INTERNAL.
   StatusOr(Status status)  // NOLINT(google-explicit-constructor)
       : v_(status.ok() ? InternalError("StatusOr built from an OK status") : std::move(status)) {}
-  StatusOr(const T& value) : v_(value) {}  // NOLINT(google-explicit-constructor)
+  StatusOr(const T& value) : v_(value) {}        // NOLINT(google-explicit-constructor)
   StatusOr(T&& value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, StatusOr>)
-  StatusOr(U&& value) : v_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, StatusOr>) StatusOr(U&& value)
+      : v_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 1; }
   Status status() const { return ok() ? Status() : std::get<0>(v_); }
@@ -139,7 +139,9 @@ class [[nodiscard]] StatusOr {
 };
 
 namespace internal {
-inline Status AsStatus(Status s) { return s; }
+inline Status AsStatus(Status s) {
+  return s;
+}
 template <typename T>
 Status AsStatus(const StatusOr<T>& s) {
   return s.status();
@@ -152,15 +154,14 @@ Status AsStatus(const StatusOr<T>& s) {
 #define NEOSL_CONCAT_(a, b) NEOSL_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Status or StatusOr) from the enclosing function.
-#define RETURN_IF_ERROR(expr)                                               \
-  do {                                                                      \
-    ::neosl::Status neosl_status_ = ::neosl::internal::AsStatus((expr));    \
-    if (!neosl_status_.ok()) return neosl_status_;                          \
+#define RETURN_IF_ERROR(expr)                                            \
+  do {                                                                   \
+    ::neosl::Status neosl_status_ = ::neosl::internal::AsStatus((expr)); \
+    if (!neosl_status_.ok()) return neosl_status_;                       \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, Foo());` binds the value or returns the error.
-#define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL_(NEOSL_CONCAT_(neosl_statusor_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL_(NEOSL_CONCAT_(neosl_statusor_, __LINE__), lhs, expr)
 #define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                           \
   if (!tmp.ok()) return tmp.status();          \

@@ -1,17 +1,16 @@
 #include "gateway/accounts.h"
 
+#include <algorithm>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <algorithm>
 
 #include "core/encoding.h"
 
 namespace neosl::gateway {
 namespace {
 
-constexpr std::string_view kKeyColumns =
-    "id, account_id, name, roles, created_at_ms, revoked_at_ms";
+constexpr std::string_view kKeyColumns = "id, account_id, name, roles, created_at_ms, revoked_at_ms";
 
 std::string JoinRoles(const std::vector<Role>& roles) {
   std::string out;
@@ -102,8 +101,8 @@ StatusOr<Account> AccountStore::CreateAccount(std::string name) {
 }
 
 StatusOr<Account> AccountStore::GetAccount(const AccountId& id) {
-  ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id, name, platform, created_at_ms FROM accounts WHERE id = ?",
-                                           {id.str()}));
+  ASSIGN_OR_RETURN(auto rows,
+                   store_.Query("SELECT id, name, platform, created_at_ms FROM accounts WHERE id = ?", {id.str()}));
   if (rows.empty()) return NotFoundError("account " + id.str() + " not found");
   return AccountFromRow(rows[0]);
 }
@@ -120,8 +119,8 @@ StatusOr<std::vector<Account>> AccountStore::ListAccounts(const std::string& aft
   return out;
 }
 
-StatusOr<IssuedKey> AccountStore::InsertKey(store::Transaction& tx, const AccountId& account,
-                                            std::string name, const std::vector<Role>& roles) {
+StatusOr<IssuedKey> AccountStore::InsertKey(store::Transaction& tx, const AccountId& account, std::string name,
+                                            const std::vector<Role>& roles) {
   IssuedKey key;
   key.record.id = ApiKeyId::Generate(random_);
   key.record.account_id = account;
@@ -133,15 +132,15 @@ StatusOr<IssuedKey> AccountStore::InsertKey(store::Transaction& tx, const Accoun
   key.token = "nsl_" + key.record.id.str() + "_" + Base32Encode(secret);
   OPENSSL_cleanse(secret, sizeof secret);
   KeyHash hash = hasher_.Hash(key.token);
-  RETURN_IF_ERROR(tx.Exec("INSERT INTO api_keys (id, account_id, name, roles, secret_hash, created_at_ms) "
-                          "VALUES (?, ?, ?, ?, ?, ?)",
-                          {key.record.id.str(), account.str(), key.record.name, JoinRoles(roles),
-                           store::Blob(hash.begin(), hash.end()), key.record.created_at_ms}));
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO api_keys (id, account_id, name, roles, secret_hash, created_at_ms) "
+              "VALUES (?, ?, ?, ?, ?, ?)",
+              {key.record.id.str(), account.str(), key.record.name, JoinRoles(roles),
+               store::Blob(hash.begin(), hash.end()), key.record.created_at_ms}));
   return key;
 }
 
-StatusOr<IssuedKey> AccountStore::CreateKey(const AccountId& account, std::string name,
-                                            std::vector<Role> roles) {
+StatusOr<IssuedKey> AccountStore::CreateKey(const AccountId& account, std::string name, std::vector<Role> roles) {
   std::sort(roles.begin(), roles.end(), [](Role a, Role b) { return a > b; });
   roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
   ASSIGN_OR_RETURN(auto tx, store_.Begin(store::TxMode::kWrite));
@@ -159,8 +158,8 @@ StatusOr<IssuedKey> AccountStore::CreateKey(const AccountId& account, std::strin
 }
 
 StatusOr<ApiKeyRecord> AccountStore::GetKey(const ApiKeyId& id) {
-  ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT " + std::string(kKeyColumns) + " FROM api_keys WHERE id = ?",
-                                           {id.str()}));
+  ASSIGN_OR_RETURN(auto rows,
+                   store_.Query("SELECT " + std::string(kKeyColumns) + " FROM api_keys WHERE id = ?", {id.str()}));
   if (rows.empty()) return NotFoundError("API key " + id.str() + " not found");
   return KeyFromRow(rows[0]);
 }
@@ -179,8 +178,8 @@ StatusOr<std::vector<ApiKeyRecord>> AccountStore::ListKeys(const AccountId& acco
 
 StatusOr<ApiKeyRecord> AccountStore::RevokeKey(const ApiKeyId& id) {
   ASSIGN_OR_RETURN(auto tx, store_.Begin(store::TxMode::kWrite));
-  ASSIGN_OR_RETURN(auto row, tx->QueryOptional("SELECT " + std::string(kKeyColumns) + " FROM api_keys WHERE id = ?",
-                                               {id.str()}));
+  ASSIGN_OR_RETURN(auto row,
+                   tx->QueryOptional("SELECT " + std::string(kKeyColumns) + " FROM api_keys WHERE id = ?", {id.str()}));
   if (!row) return NotFoundError("API key " + id.str() + " not found");
   ASSIGN_OR_RETURN(ApiKeyRecord key, KeyFromRow(*row));
   if (key.revoked_at_ms) return key;
@@ -200,9 +199,9 @@ StatusOr<ApiKeyRecord> AccountStore::RevokeKey(const ApiKeyId& id) {
 }
 
 StatusOr<std::optional<AccountStore::StoredKey>> AccountStore::FindForAuth(const ApiKeyId& id) {
-  ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT " + std::string(kKeyColumns) +
-                                               ", secret_hash FROM api_keys WHERE id = ?",
-                                           {id.str()}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      store_.Query("SELECT " + std::string(kKeyColumns) + ", secret_hash FROM api_keys WHERE id = ?", {id.str()}));
   if (rows.empty()) return std::optional<StoredKey>();
   StoredKey out;
   ASSIGN_OR_RETURN(out.record, KeyFromRow(rows[0]));
@@ -212,8 +211,9 @@ StatusOr<std::optional<AccountStore::StoredKey>> AccountStore::FindForAuth(const
 
 StatusOr<std::optional<IssuedKey>> AccountStore::BootstrapAdmin() {
   ASSIGN_OR_RETURN(auto tx, store_.Begin(store::TxMode::kWrite));
-  ASSIGN_OR_RETURN(auto existing, tx->QueryOptional("SELECT a.id FROM accounts a JOIN api_keys k ON k.account_id = a.id "
-                                                    "WHERE a.platform = 1 AND k.revoked_at_ms IS NULL LIMIT 1"));
+  ASSIGN_OR_RETURN(auto existing,
+                   tx->QueryOptional("SELECT a.id FROM accounts a JOIN api_keys k ON k.account_id = a.id "
+                                     "WHERE a.platform = 1 AND k.revoked_at_ms IS NULL LIMIT 1"));
   if (existing) return std::optional<IssuedKey>();
   ASSIGN_OR_RETURN(auto platform, tx->QueryOptional("SELECT id FROM accounts WHERE platform = 1 LIMIT 1"));
   AccountId account;

@@ -1,13 +1,13 @@
 #include "gateway/auth.h"
 
-#include <fcntl.h>
-#include <openssl/crypto.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <sys/stat.h>
 
 #include "core/encoding.h"
 #include "core/log.h"
@@ -55,8 +55,7 @@ StatusOr<Principal> Authenticator::Authenticate(std::string_view authorization) 
     return Unauthenticated("missing API key: send 'Authorization: Bearer nsl_<id>_<secret>'");
   }
   constexpr std::string_view kScheme = "Bearer ";
-  if (authorization.size() <= kScheme.size() ||
-      !EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme)) {
+  if (authorization.size() <= kScheme.size() || !EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme)) {
     return Unauthenticated("the Authorization header must use the Bearer scheme");
   }
   std::string_view token = authorization.substr(kScheme.size());
@@ -78,8 +77,7 @@ StatusOr<Principal> Authenticator::Authenticate(std::string_view authorization) 
   return Principal{record.account_id, record.id, record.roles};
 }
 
-StatusOr<SecretBytes> LoadKeyHashSecret(const Config& config, const std::string& data_dir,
-                                        RandomSource& random) {
+StatusOr<SecretBytes> LoadKeyHashSecret(const Config& config, const std::string& data_dir, RandomSource& random) {
   const std::string& inline_secret = config.String("auth.key_hash_secret");
   if (!inline_secret.empty()) {
     if (inline_secret.size() < 32) {

@@ -48,7 +48,6 @@ class Authenticator {
 
 // The key-hash secret: auth.key_hash_secret, else the file auth.key_hash_secret_file, else
 // <data_dir>/key-hash.secret, made (32 random bytes, mode 0600) if it does not exist yet.
-StatusOr<SecretBytes> LoadKeyHashSecret(const Config& config, const std::string& data_dir,
-                                        RandomSource& random);
+StatusOr<SecretBytes> LoadKeyHashSecret(const Config& config, const std::string& data_dir, RandomSource& random);
 
 }  // namespace neosl::gateway

@@ -1,8 +1,8 @@
 #include "gateway/gateway.h"
 
-#include <boost/json.hpp>
-
 #include <chrono>
+
+#include <boost/json.hpp>
 
 #include "core/encoding.h"
 #include "core/log.h"
@@ -92,8 +92,7 @@ std::string ErrorBody(const Status& status) {
   return json::serialize(body);
 }
 
-Gateway::Gateway(Authenticator& auth, RateLimiter& limiter, const Clock& clock, RandomSource& random,
-                 bool log_requests)
+Gateway::Gateway(Authenticator& auth, RateLimiter& limiter, const Clock& clock, RandomSource& random, bool log_requests)
     : auth_(auth), limiter_(limiter), clock_(clock), random_(random), log_requests_(log_requests) {}
 
 void Gateway::AddRoute(Route route) {
@@ -250,13 +249,23 @@ void Gateway::Handle(const HttpRequest& request, HttpResponse& response) {
     double ms = std::chrono::duration<double, std::milli>(elapsed).count();
     std::string_view op = route < routes_.size() ? std::string_view(routes_[route].operation_id) : "unmatched";
     if (result.ok()) {
-      log::Info("request", {{"method", request.method}, {"path", request.Path()}, {"route", op},
-                            {"status", response.status}, {"duration_ms", ms}, {"remote", request.remote_address},
-                            {"key_id", key_id}, {"bytes_out", response.body.size()}});
+      log::Info("request", {{"method", request.method},
+                            {"path", request.Path()},
+                            {"route", op},
+                            {"status", response.status},
+                            {"duration_ms", ms},
+                            {"remote", request.remote_address},
+                            {"key_id", key_id},
+                            {"bytes_out", response.body.size()}});
     } else {
-      log::Info("request", {{"method", request.method}, {"path", request.Path()}, {"route", op},
-                            {"status", response.status}, {"duration_ms", ms}, {"remote", request.remote_address},
-                            {"key_id", key_id}, {"error", StatusCodeName(result.status().code())},
+      log::Info("request", {{"method", request.method},
+                            {"path", request.Path()},
+                            {"route", op},
+                            {"status", response.status},
+                            {"duration_ms", ms},
+                            {"remote", request.remote_address},
+                            {"key_id", key_id},
+                            {"error", StatusCodeName(result.status().code())},
                             {"message", result.status().message()}});
     }
   }

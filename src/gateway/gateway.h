@@ -9,8 +9,6 @@
 // served.
 #pragma once
 
-#include <boost/json/value.hpp>
-
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -18,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/value.hpp>
 
 #include "core/clock.h"
 #include "core/random.h"
@@ -62,8 +62,8 @@ struct Route {
   std::string summary;
   std::string tag;
   Access access = Access::kKey;
-  Role role = Role::kViewer;   // least role a key needs (kAdmin: platform operators only)
-  SchemaPtr request = nullptr;  // JSON body schema; null for routes that take no body
+  Role role = Role::kViewer;     // least role a key needs (kAdmin: platform operators only)
+  SchemaPtr request = nullptr;   // JSON body schema; null for routes that take no body
   SchemaPtr response = nullptr;  // documented success body; null for non-JSON responses
   int success_status = 200;
   std::string response_content_type = "application/json";
@@ -73,8 +73,7 @@ struct Route {
 
 class Gateway {
  public:
-  Gateway(Authenticator& auth, RateLimiter& limiter, const Clock& clock, RandomSource& random,
-          bool log_requests);
+  Gateway(Authenticator& auth, RateLimiter& limiter, const Clock& clock, RandomSource& random, bool log_requests);
 
   void AddRoute(Route route);
   // Call once after the last AddRoute and before the first Handle.
@@ -98,8 +97,8 @@ class Gateway {
   };
   // Index of the route matching method and path; routes_.size() when none matches. Sets
   // `*path_matched` if some route has the path with another method.
-  size_t Match(std::string_view method, std::string_view path,
-               std::vector<std::pair<std::string, std::string>>* params, std::string* allow) const;
+  size_t Match(std::string_view method, std::string_view path, std::vector<std::pair<std::string, std::string>>* params,
+               std::string* allow) const;
   StatusOr<Reply> Run(size_t route, RequestContext& ctx, const HttpRequest& request, std::string* key_id);
 
   Authenticator& auth_;

@@ -1,8 +1,8 @@
 #include "gateway/json_schema.h"
 
-#include <boost/json.hpp>
-
 #include <set>
+
+#include <boost/json.hpp>
 
 namespace neosl::gateway {
 namespace json = boost::json;
@@ -65,17 +65,26 @@ Schema::Builder Array(SchemaPtr items) {
   b.s_->items_ = std::move(items);
   return b;
 }
-Schema::Builder String() { return Schema::Builder(Schema::Type::kString); }
-Schema::Builder Integer() { return Schema::Builder(Schema::Type::kInteger); }
-Schema::Builder Number() { return Schema::Builder(Schema::Type::kNumber); }
-Schema::Builder Boolean() { return Schema::Builder(Schema::Type::kBoolean); }
+Schema::Builder String() {
+  return Schema::Builder(Schema::Type::kString);
+}
+Schema::Builder Integer() {
+  return Schema::Builder(Schema::Type::kInteger);
+}
+Schema::Builder Number() {
+  return Schema::Builder(Schema::Type::kNumber);
+}
+Schema::Builder Boolean() {
+  return Schema::Builder(Schema::Type::kBoolean);
+}
 
-Status Schema::Validate(const json::value& value) const { return ValidateAt(value, ""); }
+Status Schema::Validate(const json::value& value) const {
+  return ValidateAt(value, "");
+}
 
 Status Schema::ValidateAt(const json::value& v, const std::string& path) const {
   auto wrong_type = [&] {
-    return Violation(path, "expected " + std::string(TypeName(type_)) + ", got " +
-                               std::string(JsonKindName(v)));
+    return Violation(path, "expected " + std::string(TypeName(type_)) + ", got " + std::string(JsonKindName(v)));
   };
   switch (type_) {
     case Type::kObject: {
@@ -208,8 +217,7 @@ json::value Schema::ToJsonSchema() const {
       if (!format_.empty()) o["format"] = format_;
       break;
     case Type::kNumber:
-    case Type::kBoolean:
-      break;
+    case Type::kBoolean: break;
   }
   return o;
 }

@@ -6,13 +6,13 @@
 //                       {"roles", Array(String().OneOf({"owner", "viewer"})).MinItems(1)}});
 #pragma once
 
-#include <boost/json/fwd.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/fwd.hpp>
 
 #include "core/status.h"
 
@@ -71,22 +71,54 @@ class Schema::Builder {
  public:
   explicit Builder(Type type) : s_(std::make_shared<Schema>()) { s_->type_ = type; }
 
-  Builder& Describe(std::string text) { s_->description_ = std::move(text); return *this; }
-  Builder& Length(int64_t min, int64_t max) { s_->min_length_ = min; s_->max_length_ = max; return *this; }
-  Builder& Range(int64_t min, int64_t max) { s_->minimum_ = min; s_->maximum_ = max; return *this; }
-  Builder& MinItems(int64_t n) { s_->min_items_ = n; return *this; }
-  Builder& MaxItems(int64_t n) { s_->max_items_ = n; return *this; }
-  Builder& Unique() { s_->unique_items_ = true; return *this; }
-  Builder& OneOf(std::vector<std::string> values) { s_->enum_ = std::move(values); return *this; }
+  Builder& Describe(std::string text) {
+    s_->description_ = std::move(text);
+    return *this;
+  }
+  Builder& Length(int64_t min, int64_t max) {
+    s_->min_length_ = min;
+    s_->max_length_ = max;
+    return *this;
+  }
+  Builder& Range(int64_t min, int64_t max) {
+    s_->minimum_ = min;
+    s_->maximum_ = max;
+    return *this;
+  }
+  Builder& MinItems(int64_t n) {
+    s_->min_items_ = n;
+    return *this;
+  }
+  Builder& MaxItems(int64_t n) {
+    s_->max_items_ = n;
+    return *this;
+  }
+  Builder& Unique() {
+    s_->unique_items_ = true;
+    return *this;
+  }
+  Builder& OneOf(std::vector<std::string> values) {
+    s_->enum_ = std::move(values);
+    return *this;
+  }
   // Restricts a string to the given characters; `pattern` documents it in OpenAPI.
   Builder& Charset(std::string chars, std::string pattern) {
     s_->charset_ = std::move(chars);
     s_->pattern_ = std::move(pattern);
     return *this;
   }
-  Builder& Format(std::string f) { s_->format_ = std::move(f); return *this; }
-  Builder& Example(std::string e) { s_->example_ = std::move(e); return *this; }
-  Builder& AllowAdditional() { s_->allow_additional_ = true; return *this; }
+  Builder& Format(std::string f) {
+    s_->format_ = std::move(f);
+    return *this;
+  }
+  Builder& Example(std::string e) {
+    s_->example_ = std::move(e);
+    return *this;
+  }
+  Builder& AllowAdditional() {
+    s_->allow_additional_ = true;
+    return *this;
+  }
 
   operator SchemaPtr() const { return s_; }  // NOLINT(google-explicit-constructor)
 

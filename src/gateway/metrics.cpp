@@ -58,15 +58,14 @@ std::string HttpMetrics::Render() const {
   out +=
       "# HELP neosl_build_info Build information; the value is always 1.\n"
       "# TYPE neosl_build_info gauge\n";
-  out += "neosl_build_info{version=\"" NEOSL_VERSION "\",commit=\"" NEOSL_GIT_COMMIT
-         "\",compiler=\"gcc " __VERSION__ "\"} 1\n";
-  std::snprintf(buf, sizeof buf,
-                "# HELP neosl_process_start_time_seconds Start time of the process since the Unix epoch.\n"
-                "# TYPE neosl_process_start_time_seconds gauge\n"
-                "neosl_process_start_time_seconds %lld\n",
-                static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
-                                           started_.time_since_epoch())
-                                           .count()));
+  out += "neosl_build_info{version=\"" NEOSL_VERSION "\",commit=\"" NEOSL_GIT_COMMIT "\",compiler=\"gcc " __VERSION__
+         "\"} 1\n";
+  std::snprintf(
+      buf, sizeof buf,
+      "# HELP neosl_process_start_time_seconds Start time of the process since the Unix epoch.\n"
+      "# TYPE neosl_process_start_time_seconds gauge\n"
+      "neosl_process_start_time_seconds %lld\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count()));
   out += buf;
 
   std::string counts =
@@ -90,8 +89,7 @@ std::string HttpMetrics::Render() const {
         hist += "neosl_http_request_duration_seconds_bucket{" + labels + ",le=\"" + buf + "\"} " +
                 std::to_string(cumulative) + "\n";
       }
-      hist += "neosl_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
-              std::to_string(count) + "\n";
+      hist += "neosl_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(count) + "\n";
       std::snprintf(buf, sizeof buf, "%.9f", double(s->sum_ns.load(std::memory_order_relaxed)) / 1e9);
       hist += "neosl_http_request_duration_seconds_sum{" + labels + "} " + buf + "\n";
       hist += "neosl_http_request_duration_seconds_count{" + labels + "} " + std::to_string(count) + "\n";
@@ -100,17 +98,24 @@ std::string HttpMetrics::Render() const {
   out += counts;
   out += hist;
 
-  out += "# HELP neosl_http_requests_in_flight Requests being handled now.\n"
-         "# TYPE neosl_http_requests_in_flight gauge\n"
-         "neosl_http_requests_in_flight " + std::to_string(in_flight.load()) + "\n";
-  out += "# HELP neosl_http_connections_open Client connections open now.\n"
-         "# TYPE neosl_http_connections_open gauge\n"
-         "neosl_http_connections_open " + std::to_string(connections_open.load()) + "\n";
-  out += "# HELP neosl_http_connections_total Client connections accepted.\n"
-         "# TYPE neosl_http_connections_total counter\n"
-         "neosl_http_connections_total " + std::to_string(connections_total.load()) + "\n";
-  out += "# HELP neosl_rate_limited_total Requests refused by a rate limit, by bucket scope.\n"
-         "# TYPE neosl_rate_limited_total counter\n";
+  out +=
+      "# HELP neosl_http_requests_in_flight Requests being handled now.\n"
+      "# TYPE neosl_http_requests_in_flight gauge\n"
+      "neosl_http_requests_in_flight " +
+      std::to_string(in_flight.load()) + "\n";
+  out +=
+      "# HELP neosl_http_connections_open Client connections open now.\n"
+      "# TYPE neosl_http_connections_open gauge\n"
+      "neosl_http_connections_open " +
+      std::to_string(connections_open.load()) + "\n";
+  out +=
+      "# HELP neosl_http_connections_total Client connections accepted.\n"
+      "# TYPE neosl_http_connections_total counter\n"
+      "neosl_http_connections_total " +
+      std::to_string(connections_total.load()) + "\n";
+  out +=
+      "# HELP neosl_rate_limited_total Requests refused by a rate limit, by bucket scope.\n"
+      "# TYPE neosl_rate_limited_total counter\n";
   const char* scopes[] = {"global", "per_caller", "per_method"};
   for (size_t i = 0; i < rate_limited_.size(); ++i) {
     out += std::string("neosl_rate_limited_total{scope=\"") + scopes[i] + "\"} " +

@@ -30,9 +30,8 @@ class HttpMetrics {
   // The Prometheus text exposition format (version 0.0.4).
   std::string Render() const;
 
-  static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                      0.005,  0.01,    0.025,  0.05,  0.1,
-                                                      0.25,   0.5,     1.0,    5.0};
+  static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                      0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
 
  private:
   struct Series {

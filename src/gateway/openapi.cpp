@@ -1,7 +1,7 @@
 // Builds the OpenAPI 3.1 document from the route table.
-#include <boost/json.hpp>
-
 #include <map>
+
+#include <boost/json.hpp>
 
 #include "gateway/gateway.h"
 
@@ -23,20 +23,21 @@ json::object ErrorSchema() {
       {"type", "object"},
       {"required", json::array{"error"}},
       {"properties",
-       json::object{{"error",
-                     json::object{
-                         {"type", "object"},
-                         {"required", json::array{"code", "message", "details"}},
-                         {"properties",
-                          json::object{
-                              {"code", json::object{{"type", "string"},
-                                                    {"description", "gRPC canonical code, e.g. PERMISSION_DENIED"}}},
-                              {"message", json::object{{"type", "string"}}},
-                              {"details", json::object{{"type", "array"},
-                                                       {"items", json::object{{"type", "object"},
-                                                                              {"required", json::array{"type"}}}}}},
-                          }},
-                     }}}},
+       json::object{
+           {"error",
+            json::object{
+                {"type", "object"},
+                {"required", json::array{"code", "message", "details"}},
+                {"properties",
+                 json::object{
+                     {"code",
+                      json::object{{"type", "string"}, {"description", "gRPC canonical code, e.g. PERMISSION_DENIED"}}},
+                     {"message", json::object{{"type", "string"}}},
+                     {"details",
+                      json::object{{"type", "array"},
+                                   {"items", json::object{{"type", "object"}, {"required", json::array{"type"}}}}}},
+                 }},
+            }}}},
   };
 }
 
@@ -59,12 +60,15 @@ std::string BuildOpenApi(const std::vector<Route>& routes) {
     json::array params;
     for (size_t pos = r.path.find('{'); pos != std::string::npos; pos = r.path.find('{', pos + 1)) {
       std::string name = r.path.substr(pos + 1, r.path.find('}', pos) - pos - 1);
-      params.push_back(json::object{{"name", name}, {"in", "path"}, {"required", true},
-                                    {"schema", json::object{{"type", "string"}}}});
+      params.push_back(json::object{
+          {"name", name}, {"in", "path"}, {"required", true}, {"schema", json::object{{"type", "string"}}}});
     }
     for (const auto& [name, description] : r.query) {
-      params.push_back(json::object{{"name", name}, {"in", "query"}, {"required", false},
-                                    {"description", description}, {"schema", json::object{{"type", "string"}}}});
+      params.push_back(json::object{{"name", name},
+                                    {"in", "query"},
+                                    {"required", false},
+                                    {"description", description},
+                                    {"schema", json::object{{"type", "string"}}}});
     }
     if (!params.empty()) op["parameters"] = std::move(params);
     if (r.access == Route::Access::kKey) {
@@ -83,7 +87,8 @@ std::string BuildOpenApi(const std::vector<Route>& routes) {
     if (r.response) {
       ok["content"] = json::object{{r.response_content_type, json::object{{"schema", r.response->ToJsonSchema()}}}};
     } else {
-      ok["content"] = json::object{{r.response_content_type, json::object{{"schema", json::object{{"type", "string"}}}}}};
+      ok["content"] =
+          json::object{{r.response_content_type, json::object{{"schema", json::object{{"type", "string"}}}}}};
     }
     responses[std::to_string(r.success_status)] = std::move(ok);
     if (r.request) responses["400"] = ErrorResponse("Malformed body: INVALID_ARGUMENT naming the field");
@@ -103,20 +108,18 @@ std::string BuildOpenApi(const std::vector<Route>& routes) {
   }
   json::object doc{
       {"openapi", "3.1.0"},
-      {"info",
-       json::object{{"title", "neosl — Neo Service Layer API"},
-                    {"version", NEOSL_VERSION},
-                    {"description",
-                     "Off-chain services for Neo N3 dApps. Authenticate with an API key: "
-                     "'Authorization: Bearer nsl_<id>_<secret>'. Errors use the body "
-                     "{\"error\":{\"code\",\"message\",\"details\"}} with gRPC canonical codes."}}},
+      {"info", json::object{{"title", "neosl — Neo Service Layer API"},
+                            {"version", NEOSL_VERSION},
+                            {"description",
+                             "Off-chain services for Neo N3 dApps. Authenticate with an API key: "
+                             "'Authorization: Bearer nsl_<id>_<secret>'. Errors use the body "
+                             "{\"error\":{\"code\",\"message\",\"details\"}} with gRPC canonical codes."}}},
       {"servers", json::array{json::object{{"url", "/"}}}},
       {"paths", std::move(paths)},
       {"components",
-       json::object{{"securitySchemes",
-                     json::object{{"apiKey", json::object{{"type", "http"},
-                                                          {"scheme", "bearer"},
-                                                          {"bearerFormat", "nsl_<id>_<secret>"}}}}},
+       json::object{{"securitySchemes", json::object{{"apiKey", json::object{{"type", "http"},
+                                                                             {"scheme", "bearer"},
+                                                                             {"bearerFormat", "nsl_<id>_<secret>"}}}}},
                     {"schemas", json::object{{"Error", ErrorSchema()}}}}},
   };
   return json::serialize(doc);

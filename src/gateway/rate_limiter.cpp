@@ -12,7 +12,9 @@ BucketSpec SpecAt(const Config& config, const std::string& prefix) {
 }
 
 // A burst of 0 with a positive rate would refuse everything; treat it as one request's worth.
-double Capacity(const BucketSpec& spec) { return std::max(1.0, spec.burst); }
+double Capacity(const BucketSpec& spec) {
+  return std::max(1.0, spec.burst);
+}
 
 }  // namespace
 
@@ -44,14 +46,13 @@ RateLimitConfig RateLimitConfig::FromConfig(const Config& config) {
   return out;
 }
 
-RateLimiter::RateLimiter(RateLimitConfig config, const Clock& clock)
-    : config_(std::move(config)), clock_(clock) {
+RateLimiter::RateLimiter(RateLimitConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
   global_.tokens = Capacity(config_.global);
   global_.last = clock_.SteadyNow();
 }
 
 std::shared_ptr<RateLimiter::Bucket> RateLimiter::BucketTable::Get(std::string_view key, const BucketSpec& spec,
-                                                   std::chrono::steady_clock::time_point now) {
+                                                                   std::chrono::steady_clock::time_point now) {
   Shard& shard = shards_[std::hash<std::string_view>()(key) % kShards];
   std::lock_guard lock(shard.mu);
   auto it = shard.buckets.find(std::string(key));
@@ -62,8 +63,7 @@ std::shared_ptr<RateLimiter::Bucket> RateLimiter::BucketTable::Get(std::string_v
       for (auto b = shard.buckets.begin(); b != shard.buckets.end();) {
         std::lock_guard bl(b->second->mu);
         double elapsed = std::chrono::duration<double>(now - b->second->last).count();
-        if (b->second->tokens + elapsed * b->second->spec.requests_per_second >=
-            Capacity(b->second->spec)) {
+        if (b->second->tokens + elapsed * b->second->spec.requests_per_second >= Capacity(b->second->spec)) {
           b = shard.buckets.erase(b);
         } else {
           ++b;

@@ -27,7 +27,7 @@ struct BucketSpec {
 struct RateLimitConfig {
   BucketSpec global;
   BucketSpec default_caller;
-  BucketSpec anonymous;  // unauthenticated requests, per client address
+  BucketSpec anonymous;                                       // unauthenticated requests, per client address
   std::map<std::string, BucketSpec, std::less<>> per_caller;  // by API key id
   std::map<std::string, BucketSpec, std::less<>> per_method;  // by operation id
 
@@ -62,7 +62,8 @@ class RateLimiter {
   // A table of buckets keyed by name, sharded to keep lock contention off the hot path.
   class BucketTable {
    public:
-    std::shared_ptr<Bucket> Get(std::string_view key, const BucketSpec& spec, std::chrono::steady_clock::time_point now);
+    std::shared_ptr<Bucket> Get(std::string_view key, const BucketSpec& spec,
+                                std::chrono::steady_clock::time_point now);
 
    private:
     static constexpr size_t kShards = 16;
@@ -73,8 +74,7 @@ class RateLimiter {
     Shard shards_[kShards];
   };
 
-  Decision Take(Bucket& bucket, const BucketSpec& spec, Scope scope,
-                std::chrono::steady_clock::time_point now);
+  Decision Take(Bucket& bucket, const BucketSpec& spec, Scope scope, std::chrono::steady_clock::time_point now);
 
   RateLimitConfig config_;
   const Clock& clock_;

@@ -1,16 +1,16 @@
 #include "gateway/server.h"
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "core/encoding.h"
 #include "core/log.h"
@@ -63,7 +63,7 @@ class HttpServer::Impl {
   // One event loop per I/O thread, as nginx has one per worker: a connection lives on one loop
   // for its whole life, so its handlers never contend for a shared reactor or need a strand.
   std::vector<std::unique_ptr<net::io_context>> loops;
-  size_t next_loop = 0;  // touched only by the accept handler
+  size_t next_loop = 0;                   // touched only by the accept handler
   std::optional<tcp::acceptor> acceptor;  // on loops[0]
   std::vector<std::thread> threads;
 };
@@ -113,11 +113,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void Begin() {
     if constexpr (kTls) {
       Lowest().expires_after(server_.opts.header_timeout);
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->CloseSocket();
-                                self->ReadRequest();
-                              });
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->CloseSocket();
+        self->ReadRequest();
+      });
     } else {
       ReadRequest();
     }
@@ -131,21 +130,18 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     idle_ = true;
     Lowest().expires_after(server_.opts.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096),
-                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
-                              self->idle_ = false;
-                              if (ec) return self->Close();
-                              self->buffer_.commit(n);
-                              self->ReadHeader();
-                            });
+    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+      self->idle_ = false;
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      self->ReadHeader();
+    });
   }
 
   void ReadHeader() {
     Lowest().expires_after(server_.opts.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   bool Rejected(beast::error_code ec) {
@@ -317,7 +313,8 @@ Status ParseListenAddress(std::string_view text, std::string* host, uint16_t* po
   std::string_view h = text.substr(0, colon), p = text.substr(colon + 1);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
   unsigned value = 0;
-  if (p.empty() || p.size() > 5) return InvalidArgumentError("listen address '" + std::string(text) + "' has a bad port");
+  if (p.empty() || p.size() > 5)
+    return InvalidArgumentError("listen address '" + std::string(text) + "' has a bad port");
   for (char c : p) {
     if (c < '0' || c > '9') return InvalidArgumentError("listen address '" + std::string(text) + "' has a bad port");
     value = value * 10 + unsigned(c - '0');
@@ -331,7 +328,9 @@ Status ParseListenAddress(std::string_view text, std::string* host, uint16_t* po
 HttpServer::HttpServer(ServerOptions options, RequestHandler handler, ServerObserver observer)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
 
 StatusOr<std::string> HttpServer::Start() {
   auto& o = impl_->opts;
@@ -369,7 +368,8 @@ StatusOr<std::string> HttpServer::Start() {
   acc.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return UnavailableError("cannot listen on " + o.listen + ": " + ec.message());
   auto bound = acc.local_endpoint(ec);
-  std::string bound_text = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
+  std::string bound_text =
+      bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   bound_text += ":" + std::to_string(bound.port());
 
   impl_->DoAccept();

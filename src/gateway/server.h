@@ -20,7 +20,7 @@ namespace neosl::gateway {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
-  int threads = 0;                         // 0: one per core
+  int threads = 0;                        // 0: one per core
   uint64_t max_body_bytes = 1 << 20;
   uint32_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds header_timeout{10'000};

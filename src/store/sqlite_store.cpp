@@ -1,7 +1,5 @@
 #include "store/sqlite_store.h"
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -11,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <sqlite3.h>
 
 namespace neosl::store {
 namespace {
@@ -36,42 +36,31 @@ std::string Shorten(std::string_view sql) {
 // (the busy timeout ran out: UNAVAILABLE). sqlite's messages name tables and columns, never
 // bound values, so they are safe to pass on.
 Status MapError(sqlite3* db, int rc, bool in_tx) {
-  std::string msg = std::string("sqlite: ") + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) +
-                    " (" + sqlite3_errstr(rc) + ")";
+  std::string msg =
+      std::string("sqlite: ") + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) + " (" + sqlite3_errstr(rc) + ")";
   switch (rc) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
-    case SQLITE_CONSTRAINT_ROWID:
-      return AlreadyExistsError(std::move(msg));
-    case SQLITE_BUSY_SNAPSHOT:
-      return AbortedError(std::move(msg));
-    default:
-      break;
+    case SQLITE_CONSTRAINT_ROWID: return AlreadyExistsError(std::move(msg));
+    case SQLITE_BUSY_SNAPSHOT: return AbortedError(std::move(msg));
+    default: break;
   }
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:  // foreign key, check, not null, trigger RAISE(ABORT), datatype
     case SQLITE_MISMATCH:
     case SQLITE_READONLY:  // a write inside a kRead transaction
-    case SQLITE_NOTADB:
-      return FailedPreconditionError(std::move(msg));
+    case SQLITE_NOTADB: return FailedPreconditionError(std::move(msg));
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return in_tx ? AbortedError(std::move(msg)) : UnavailableError(std::move(msg));
+    case SQLITE_LOCKED: return in_tx ? AbortedError(std::move(msg)) : UnavailableError(std::move(msg));
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
-    case SQLITE_PROTOCOL:
-      return UnavailableError(std::move(msg));
+    case SQLITE_PROTOCOL: return UnavailableError(std::move(msg));
     case SQLITE_FULL:
-    case SQLITE_NOMEM:
-      return ResourceExhaustedError(std::move(msg));
-    case SQLITE_TOOBIG:
-      return InvalidArgumentError(std::move(msg));
-    case SQLITE_CORRUPT:
-      return DataLossError(std::move(msg));
-    case SQLITE_INTERRUPT:
-      return CancelledError(std::move(msg));
-    default:
-      return InternalError(std::move(msg));
+    case SQLITE_NOMEM: return ResourceExhaustedError(std::move(msg));
+    case SQLITE_TOOBIG: return InvalidArgumentError(std::move(msg));
+    case SQLITE_CORRUPT: return DataLossError(std::move(msg));
+    case SQLITE_INTERRUPT: return CancelledError(std::move(msg));
+    default: return InternalError(std::move(msg));
   }
 }
 
@@ -114,8 +103,7 @@ class Connection {
       ASSIGN_OR_RETURN(std::vector<Row> mode, conn->Query("PRAGMA journal_mode=WAL", {}, false));
       StatusOr<std::string> name = mode.empty() ? InternalError("no row") : mode[0].Text(0);
       if (!name.ok() || *name != "wal") {
-        return FailedPreconditionError("SQLite database " + options.path +
-                                       " cannot use WAL journal mode");
+        return FailedPreconditionError("SQLite database " + options.path + " cannot use WAL journal mode");
       }
     }
     RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", {}, false));
@@ -169,8 +157,7 @@ class Connection {
   class Statement {
    public:
     Statement(sqlite3_stmt* stmt, bool owned) : stmt_(stmt), owned_(owned) {}
-    Statement(Statement&& other) noexcept
-        : stmt_(std::exchange(other.stmt_, nullptr)), owned_(other.owned_) {}
+    Statement(Statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)), owned_(other.owned_) {}
     Statement& operator=(Statement&&) = delete;
     ~Statement() {
       if (stmt_ == nullptr) return;
@@ -256,12 +243,8 @@ class Connection {
     values.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
       switch (sqlite3_column_type(stmt, i)) {
-        case SQLITE_INTEGER:
-          values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, i)));
-          break;
-        case SQLITE_FLOAT:
-          values.emplace_back(sqlite3_column_double(stmt, i));
-          break;
+        case SQLITE_INTEGER: values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, i))); break;
+        case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, i)); break;
         case SQLITE_TEXT: {
           auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
           values.emplace_back(std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt, i))));
@@ -272,8 +255,7 @@ class Connection {
           values.emplace_back(Blob(p, p + sqlite3_column_bytes(stmt, i)));
           break;
         }
-        default:
-          values.emplace_back(std::monostate{});
+        default: values.emplace_back(std::monostate{});
       }
     }
     return Row(std::move(values));
@@ -296,8 +278,7 @@ class ConnectionPool {
 
   StatusOr<std::unique_ptr<Connection>> Acquire(int timeout_ms, std::string_view what) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                      [this] { return !idle_.empty(); })) {
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return !idle_.empty(); })) {
       return UnavailableError("all " + std::to_string(size_) + " SQLite " + std::string(what) +
                               " connections stayed busy for " + std::to_string(timeout_ms) + " ms");
     }
@@ -333,8 +314,7 @@ struct Shared {
 // Returns the connection to its pool however the borrower's scope ends.
 class Lease {
  public:
-  Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn)
-      : pool_(pool), conn_(std::move(conn)) {}
+  Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
   Lease(Lease&&) = default;
   Lease& operator=(Lease&&) = delete;
   ~Lease() {
@@ -412,9 +392,8 @@ class SqliteStore final : public Store {
 
   StatusOr<std::unique_ptr<Transaction>> Begin(TxMode mode) override {
     bool write = mode == TxMode::kWrite;
-    ASSIGN_OR_RETURN(Lease lease,
-                     Borrow(write ? shared_->writer : shared_->readers,
-                            shared_->options.busy_timeout_ms, write ? "write" : "read"));
+    ASSIGN_OR_RETURN(Lease lease, Borrow(write ? shared_->writer : shared_->readers, shared_->options.busy_timeout_ms,
+                                         write ? "write" : "read"));
     // IMMEDIATE takes the write lock now, so a write transaction never has to upgrade (and
     // fail) halfway. A deferred BEGIN takes its WAL snapshot at the first read.
     RETURN_IF_ERROR(lease->Exec(write ? "BEGIN IMMEDIATE" : "BEGIN", {}, false));
@@ -435,9 +414,7 @@ class SqliteStore final : public Store {
   StatusOr<int> SchemaVersion() override;
 
  private:
-  StatusOr<Lease> Reader() {
-    return Borrow(shared_->readers, shared_->options.busy_timeout_ms, "read");
-  }
+  StatusOr<Lease> Reader() { return Borrow(shared_->readers, shared_->options.busy_timeout_ms, "read"); }
 
   std::shared_ptr<Shared> shared_;
 };
@@ -457,9 +434,8 @@ StatusOr<int> RecordedVersion(Transaction& tx) {
 Status SqliteStore::Migrate(const std::vector<Migration>& migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
-      return InvalidArgumentError(
-          "migrations must be numbered 1, 2, 3… in order without gaps; position " +
-          std::to_string(i) + " holds version " + std::to_string(migrations[i].version));
+      return InvalidArgumentError("migrations must be numbered 1, 2, 3… in order without gaps; position " +
+                                  std::to_string(i) + " holds version " + std::to_string(migrations[i].version));
     }
   }
   const int newest = static_cast<int>(migrations.size());
@@ -471,15 +447,14 @@ Status SqliteStore::Migrate(const std::vector<Migration>& migrations) {
     ASSIGN_OR_RETURN(int current, RecordedVersion(*tx));
     if (current > newest) {
       return FailedPreconditionError("database schema version " + std::to_string(current) +
-                                     " is newer than this binary supports (" +
-                                     std::to_string(newest) + ")");
+                                     " is newer than this binary supports (" + std::to_string(newest) + ")");
     }
     if (current == newest) return tx->Commit();
     const Migration& m = migrations[static_cast<size_t>(current)];
     std::string context = "migration " + std::to_string(m.version) + " (" + m.name + ")";
-    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     Status status = tx->Exec(m.sql).status();
     if (status.ok()) {
       status = tx->Exec(kRecordMigration, {int64_t{m.version}, m.name, now_ms}).status();
@@ -491,9 +466,8 @@ Status SqliteStore::Migrate(const std::vector<Migration>& migrations) {
 
 StatusOr<int> SqliteStore::SchemaVersion() {
   ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx, Begin(TxMode::kRead));
-  ASSIGN_OR_RETURN(std::optional<Row> table,
-                   tx->QueryOptional("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                     "name = 'schema_migrations'"));
+  ASSIGN_OR_RETURN(std::optional<Row> table, tx->QueryOptional("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                                               "name = 'schema_migrations'"));
   if (!table) return 0;
   return RecordedVersion(*tx);
 }
@@ -502,8 +476,7 @@ StatusOr<int> SqliteStore::SchemaVersion() {
 
 StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   if (options.path.empty() || options.path == ":memory:") {
-    return InvalidArgumentError("SQLite store needs a database file path, not \"" + options.path +
-                                "\"");
+    return InvalidArgumentError("SQLite store needs a database file path, not \"" + options.path + "\"");
   }
   if (options.read_connections < 1) {
     return InvalidArgumentError("SQLite store needs at least one read connection");
@@ -515,8 +488,8 @@ StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   std::filesystem::path dir = std::filesystem::path(options.path).parent_path();
   std::error_code ec;
   if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
-    return NotFoundError("cannot open SQLite database " + options.path + ": directory " +
-                         dir.string() + " does not exist");
+    return NotFoundError("cannot open SQLite database " + options.path + ": directory " + dir.string() +
+                         " does not exist");
   }
 
   auto shared = std::make_shared<Shared>();

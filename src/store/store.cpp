@@ -11,7 +11,9 @@ namespace {
 // Indexed like Value's alternatives.
 constexpr std::string_view kTypeNames[] = {"NULL", "INTEGER", "REAL", "TEXT", "BLOB"};
 
-std::string_view TypeName(const Value& v) { return kTypeNames[v.index()]; }
+std::string_view TypeName(const Value& v) {
+  return kTypeNames[v.index()];
+}
 
 template <typename T>
 constexpr std::string_view ExpectedName() {
@@ -31,13 +33,12 @@ constexpr std::string_view ExpectedName() {
 template <typename T>
 StatusOr<const T*> Get(const std::vector<Value>& values, size_t i) {
   if (i >= values.size()) {
-    return InternalError("row column " + std::to_string(i) + " out of range (row has " +
-                         std::to_string(values.size()) + " columns)");
+    return InternalError("row column " + std::to_string(i) + " out of range (row has " + std::to_string(values.size()) +
+                         " columns)");
   }
   const T* v = std::get_if<T>(&values[i]);
   if (v == nullptr) {
-    return InternalError("row column " + std::to_string(i) + ": expected " +
-                         std::string(ExpectedName<T>()) + ", got " +
+    return InternalError("row column " + std::to_string(i) + ": expected " + std::string(ExpectedName<T>()) + ", got " +
                          std::string(TypeName(values[i])));
   }
   return v;
@@ -93,21 +94,18 @@ StatusOr<Row> Transaction::QueryOne(std::string_view sql, const Params& params) 
   ASSIGN_OR_RETURN(std::vector<Row> rows, Query(sql, params));
   if (rows.empty()) return NotFoundError("query returned no row");
   if (rows.size() > 1) {
-    return InternalError("query expected to return one row returned " +
-                         std::to_string(rows.size()));
+    return InternalError("query expected to return one row returned " + std::to_string(rows.size()));
   }
   return std::move(rows.front());
 }
 
-StatusOr<std::optional<Row>> Transaction::QueryOptional(std::string_view sql,
-                                                        const Params& params) {
+StatusOr<std::optional<Row>> Transaction::QueryOptional(std::string_view sql, const Params& params) {
   ASSIGN_OR_RETURN(std::vector<Row> rows, Query(sql, params));
   if (rows.empty()) return std::optional<Row>();
   return std::optional<Row>(std::move(rows.front()));
 }
 
-Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Transaction&)>& fn,
-                        int max_attempts) {
+Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Transaction&)>& fn, int max_attempts) {
   if (max_attempts < 1) max_attempts = 1;
   Status last;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {

@@ -38,7 +38,9 @@ using Blob = std::vector<uint8_t>;
 // A parameter or column value. std::monostate is SQL NULL.
 using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
 
-inline Value Null() { return std::monostate{}; }
+inline Value Null() {
+  return std::monostate{};
+}
 
 // One result row. Accessors check the column index and type; a mismatch is INTERNAL
 // (it means our SQL and our code disagree), never undefined behaviour.
@@ -122,7 +124,6 @@ class Store {
 
 // Runs `fn` inside a transaction of `mode`, commits if it returns OK, and retries the whole
 // transaction (up to `max_attempts`) when the store answers ABORTED.
-Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Transaction&)>& fn,
-                        int max_attempts = 5);
+Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Transaction&)>& fn, int max_attempts = 5);
 
 }  // namespace neosl::store

@@ -1,8 +1,7 @@
 // The binary's command line: help, config printing, TLS serving.
+#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 
 #include "integration/fixture.h"
 #include "support/tls_cert.h"
@@ -14,8 +13,11 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 TEST(CliTest, EverySubcommandAnswersHelp) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"serve", "--help"}, {"config", "--help"}, {"config", "print", "--help"}, {"version", "--help"}}) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                {"serve", "--help"},
+                                                                {"config", "--help"},
+                                                                {"config", "print", "--help"},
+                                                                {"version", "--help"}}) {
     auto r = RunNeosl(args);
     EXPECT_EQ(r.exit_code, 0) << args[0];
     EXPECT_THAT(r.out, HasSubstr("Usage")) << args[0];

@@ -1,12 +1,11 @@
 // Shared fixture: one real `neosl serve` per test on port 0 with a fresh data directory.
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
-
 #include <memory>
 #include <string>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "support/http_client.h"
 #include "support/server_process.h"

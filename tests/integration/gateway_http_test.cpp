@@ -1,8 +1,7 @@
 // The HTTP front door through the real server: limits, timeouts, keep-alive, pipelining,
 // rate limits, metrics, OpenAPI, graceful drain, restart.
-#include <signal.h>
-
 #include <set>
+#include <signal.h>
 #include <thread>
 
 #include "integration/fixture.h"
@@ -82,10 +81,11 @@ TEST_F(GatewayHttpTest, PipelinedRequestsAreAnsweredInOrder) {
   std::string body = "{\"name\":\"pipelined\"}";
   std::string batch =
       "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
-      "POST /v1/accounts HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: " + std::to_string(body.size()) +
-      "\r\n\r\n" + body +
+      "POST /v1/accounts HTTP/1.1\r\nHost: x\r\n" +
+      auth + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body +
       "GET /v1/nope HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /v1/accounts/me HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n";
+      "GET /v1/accounts/me HTTP/1.1\r\nHost: x\r\n" +
+      auth + "\r\n";
   ASSERT_TRUE(conn.Send(batch));
   auto a = conn.ReadResponse();
   auto b = conn.ReadResponse();
@@ -204,11 +204,17 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
   auto doc = Json(r);
   EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
   const auto& paths = doc.at("paths").as_object();
-  std::vector<std::pair<std::string, std::string>> expected = {
-      {"/v1/health", "get"},         {"/v1/ready", "get"},          {"/metrics", "get"},
-      {"/v1/openapi.json", "get"},   {"/v1/accounts", "post"},      {"/v1/accounts", "get"},
-      {"/v1/accounts/me", "get"},    {"/v1/accounts/{id}", "get"},  {"/v1/accounts/{id}/keys", "post"},
-      {"/v1/accounts/{id}/keys", "get"}, {"/v1/keys/{key_id}", "delete"}};
+  std::vector<std::pair<std::string, std::string>> expected = {{"/v1/health", "get"},
+                                                               {"/v1/ready", "get"},
+                                                               {"/metrics", "get"},
+                                                               {"/v1/openapi.json", "get"},
+                                                               {"/v1/accounts", "post"},
+                                                               {"/v1/accounts", "get"},
+                                                               {"/v1/accounts/me", "get"},
+                                                               {"/v1/accounts/{id}", "get"},
+                                                               {"/v1/accounts/{id}/keys", "post"},
+                                                               {"/v1/accounts/{id}/keys", "get"},
+                                                               {"/v1/keys/{key_id}", "delete"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();
   EXPECT_EQ(operations, expected.size());

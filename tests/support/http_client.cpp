@@ -1,12 +1,12 @@
 #include "support/http_client.h"
 
+#include <optional>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <optional>
 
 namespace neosl::testing {
 namespace beast = boost::beast;
@@ -151,7 +151,9 @@ RawConnection::RawConnection(const std::string& address) : impl_(std::make_uniqu
 
 RawConnection::~RawConnection() = default;
 
-bool RawConnection::connected() const { return impl_->connected; }
+bool RawConnection::connected() const {
+  return impl_->connected;
+}
 
 bool RawConnection::Send(const std::string& bytes) {
   beast::error_code ec;

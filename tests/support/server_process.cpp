@@ -1,14 +1,14 @@
 #include "support/server_process.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <thread>
+#include <sys/wait.h>
 
 extern char** environ;
 
@@ -110,7 +110,9 @@ std::string ServerProcess::admin_key() const {
   return k;
 }
 
-std::string ServerProcess::Logs() const { return ReadFile(log_path_); }
+std::string ServerProcess::Logs() const {
+  return ReadFile(log_path_);
+}
 
 int ServerProcess::Stop(int sig, std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;

@@ -3,13 +3,13 @@
 // with a signal, returning its exit status. Its stderr (the log) is kept for assertions.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "support/temp_dir.h"
 

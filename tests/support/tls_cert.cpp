@@ -1,13 +1,13 @@
 #include "support/tls_cert.h"
 
+#include <cstdio>
+#include <memory>
+
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include <cstdio>
-#include <memory>
 
 namespace neosl::testing {
 
@@ -36,7 +36,8 @@ bool WriteSelfSignedCert(const std::string& dir) {
   if (!X509_sign(cert.get(), key.get(), EVP_sha256())) return false;
   FILE* c = std::fopen((dir + "/cert.pem").c_str(), "w");
   FILE* k = std::fopen((dir + "/key.pem").c_str(), "w");
-  bool ok = c && k && PEM_write_X509(c, cert.get()) && PEM_write_PrivateKey(k, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  bool ok = c && k && PEM_write_X509(c, cert.get()) &&
+            PEM_write_PrivateKey(k, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   if (c) std::fclose(c);
   if (k) std::fclose(k);
   return ok;

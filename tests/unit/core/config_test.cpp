@@ -1,16 +1,16 @@
 #include "core/config.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <stdlib.h>
 #include <string>
+
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace neosl {
 namespace {
@@ -24,8 +24,7 @@ using Env = std::map<std::string, std::string>;
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "neosl-config-test-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "neosl-config-test-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
     dir_ = tmpl;
   }
@@ -40,9 +39,7 @@ class ConfigTest : public ::testing::Test {
     return path;
   }
 
-  StatusOr<Config> LoadYaml(const std::string& yaml, const Env& env = {}) {
-    return Config::Load(WriteYaml(yaml), env);
-  }
+  StatusOr<Config> LoadYaml(const std::string& yaml, const Env& env = {}) { return Config::Load(WriteYaml(yaml), env); }
 
   std::string dir_;
 };
@@ -96,8 +93,7 @@ TEST_F(ConfigTest, EnvironmentOverridesFile) {
 }
 
 TEST_F(ConfigTest, FlagsOverrideEnvironment) {
-  auto c = Config::Load(WriteYaml("gateway:\n  max_body_bytes: 4096\n"),
-                        {{"NEOSL_GATEWAY_MAX_BODY_BYTES", "2048"}},
+  auto c = Config::Load(WriteYaml("gateway:\n  max_body_bytes: 4096\n"), {{"NEOSL_GATEWAY_MAX_BODY_BYTES", "2048"}},
                         {{"gateway.max_body_bytes", "1024"}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->Int("gateway.max_body_bytes"), 1024);
@@ -126,7 +122,7 @@ TEST_F(ConfigTest, ScalarWhereAMapBelongsIsRefused) {
 
 struct WrongType {
   const char* key;
-  const char* yaml;  // the file that sets `key`
+  const char* yaml;   // the file that sets `key`
   const char* value;  // the same value, as an environment variable
 };
 
@@ -148,11 +144,10 @@ TEST_P(ConfigWrongTypeTest, FromEnvironmentIsRefusedByName) {
 
 INSTANTIATE_TEST_SUITE_P(
     Values, ConfigWrongTypeTest,
-    ::testing::Values(
-        WrongType{"gateway.max_body_bytes", "gateway:\n  max_body_bytes: lots\n", "lots"},
-        WrongType{"gateway.max_body_bytes", "gateway:\n  max_body_bytes: -1\n", "-1"},
-        WrongType{"gateway.threads", "gateway:\n  threads: 1.5\n", "1.5"},
-        WrongType{"log.requests", "log:\n  requests: maybe\n", "maybe"}));
+    ::testing::Values(WrongType{"gateway.max_body_bytes", "gateway:\n  max_body_bytes: lots\n", "lots"},
+                      WrongType{"gateway.max_body_bytes", "gateway:\n  max_body_bytes: -1\n", "-1"},
+                      WrongType{"gateway.threads", "gateway:\n  threads: 1.5\n", "1.5"},
+                      WrongType{"log.requests", "log:\n  requests: maybe\n", "maybe"}));
 
 TEST_F(ConfigTest, KeyWithoutValueIsRefused) {
   auto c = LoadYaml("gateway:\n  max_body_bytes:\n");
@@ -200,8 +195,7 @@ TEST_F(ConfigTest, OpenMapEntryFromFileGetsTemplateDefaults) {
   EXPECT_EQ(c->Int("rate_limits.per_caller.k123.requests_per_second"), 5);
   ASSERT_TRUE(c->Has("rate_limits.per_caller.k123.burst"));
   EXPECT_EQ(c->Int("rate_limits.per_caller.k123.burst"), 0);
-  EXPECT_THAT(c->Children("rate_limits.per_caller"),
-              UnorderedElementsAre("default", "anonymous", "k123"));
+  EXPECT_THAT(c->Children("rate_limits.per_caller"), UnorderedElementsAre("default", "anonymous", "k123"));
 }
 
 TEST_F(ConfigTest, EnvironmentOverridesOpenMapEntryNamedByFile) {
@@ -254,8 +248,7 @@ TEST_F(ConfigTest, PrintedDefaultsLoadAsAFile) {
 TEST_F(ConfigTest, EnvName) {
   EXPECT_EQ(Config::EnvName("gateway.max_body_bytes"), "NEOSL_GATEWAY_MAX_BODY_BYTES");
   EXPECT_EQ(Config::EnvName("listen"), "NEOSL_LISTEN");
-  EXPECT_EQ(Config::EnvName("rate_limits.per_caller.k-1.burst"),
-            "NEOSL_RATE_LIMITS_PER_CALLER_K_1_BURST");
+  EXPECT_EQ(Config::EnvName("rate_limits.per_caller.k-1.burst"), "NEOSL_RATE_LIMITS_PER_CALLER_K_1_BURST");
 }
 
 TEST_F(ConfigTest, IsSecretKey) {

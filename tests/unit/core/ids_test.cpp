@@ -1,7 +1,5 @@
 #include "core/ids.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdint>
 #include <set>
@@ -9,6 +7,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/clock.h"
 #include "core/random.h"
@@ -61,13 +61,13 @@ TEST(IdsTest, IsWellFormedRejectsOtherShapes) {
   EXPECT_FALSE(AccountId::IsWellFormed(""));
   EXPECT_FALSE(AccountId::IsWellFormed("key_abcdefghijklmnop2345"));  // wrong prefix
   EXPECT_FALSE(AccountId::IsWellFormed("acc-abcdefghijklmnop2345"));
-  EXPECT_FALSE(AccountId::IsWellFormed("abcdefghijklmnop23456789"));  // no prefix
-  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop234"));   // too short
+  EXPECT_FALSE(AccountId::IsWellFormed("abcdefghijklmnop23456789"));   // no prefix
+  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop234"));    // too short
   EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop23456"));  // too long
-  EXPECT_FALSE(AccountId::IsWellFormed("acc_Abcdefghijklmnop2345"));  // upper case
-  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop_345"));  // underscore
-  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop1345"));  // '1' is not base32
-  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop8345"));  // '8' is not base32
+  EXPECT_FALSE(AccountId::IsWellFormed("acc_Abcdefghijklmnop2345"));   // upper case
+  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop_345"));   // underscore
+  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop1345"));   // '1' is not base32
+  EXPECT_FALSE(AccountId::IsWellFormed("acc_abcdefghijklmnop8345"));   // '8' is not base32
   EXPECT_FALSE(AccountId::IsWellFormed("ACC_abcdefghijklmnop2345"));
 
   EXPECT_TRUE(ApiKeyId::IsWellFormed("abcdefgh234567zz"));
@@ -111,7 +111,7 @@ TEST(SecretBytesTest, MovesLeaveTheSourceEmpty) {
   SecretBytes a(std::string_view("hunter2"));
   ASSERT_EQ(a.size(), 7u);
   SecretBytes b(std::move(a));
-  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the point of the test
+  EXPECT_TRUE(a.empty());   // NOLINT(bugprone-use-after-move): the point of the test
   EXPECT_EQ(a.size(), 0u);  // NOLINT(bugprone-use-after-move)
   ASSERT_EQ(b.size(), 7u);
   EXPECT_EQ(std::string(b.bytes().begin(), b.bytes().end()), "hunter2");

@@ -1,16 +1,16 @@
 #include "core/log.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <stdlib.h>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace neosl::log {
 namespace {
@@ -46,8 +46,7 @@ TEST(LogFormatTest, JsonLineHasTimestampLevelAndMessage) {
 }
 
 TEST(LogFormatTest, JsonLineCarriesTraceIdWhenSet) {
-  auto obj =
-      ParseObject(FormatLine(true, Level::kInfo, "m", {}, "4bf92f3577b34da6a3ce929d0e0e4736"));
+  auto obj = ParseObject(FormatLine(true, Level::kInfo, "m", {}, "4bf92f3577b34da6a3ce929d0e0e4736"));
   ASSERT_TRUE(obj.contains("trace_id"));
   EXPECT_EQ(obj.at("trace_id").as_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
 }
@@ -102,8 +101,8 @@ TEST(LogFormatTest, AwkwardStringsSurviveJsonRoundTrip) {
 }
 
 TEST(LogFormatTest, TextLineHasKeyValuePairs) {
-  std::string line = FormatLine(false, Level::kInfo, "listening",
-                                {{"address", "127.0.0.1:8080"}, {"tls", false}, {"n", 3}}, "abc");
+  std::string line =
+      FormatLine(false, Level::kInfo, "listening", {{"address", "127.0.0.1:8080"}, {"tls", false}, {"n", 3}}, "abc");
   EXPECT_THAT(line, HasSubstr(" info listening"));
   EXPECT_THAT(line, HasSubstr("address=127.0.0.1:8080"));
   EXPECT_THAT(line, HasSubstr("tls=false"));

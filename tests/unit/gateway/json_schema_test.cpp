@@ -1,8 +1,7 @@
 #include "gateway/json_schema.h"
 
-#include <gtest/gtest.h>
-
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 namespace neosl::gateway {
 namespace {

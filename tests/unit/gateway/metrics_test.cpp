@@ -1,8 +1,8 @@
 #include "gateway/metrics.h"
 
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "gateway/server.h"
 
@@ -13,9 +13,9 @@ using namespace std::chrono_literals;
 
 TEST(HttpMetricsTest, HistogramBucketsAreCumulative) {
   HttpMetrics m({"GetMe"});
-  m.Observe(0, 200, 50us);    // ≤ 0.0001
-  m.Observe(0, 200, 700us);   // ≤ 0.001
-  m.Observe(0, 200, 2s);      // ≤ 5
+  m.Observe(0, 200, 50us);   // ≤ 0.0001
+  m.Observe(0, 200, 700us);  // ≤ 0.001
+  m.Observe(0, 200, 2s);     // ≤ 5
   m.Observe(0, 404, 1ms);
   std::string text = m.Render();
   auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };

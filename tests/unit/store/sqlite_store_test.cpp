@@ -1,11 +1,11 @@
 #include "store/sqlite_store.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "store_conformance.h"
 
@@ -28,8 +28,8 @@ StatusOr<std::unique_ptr<Store>> OpenInDir(const std::string& dir) {
   return OpenSqliteStore(OptionsFor(dir + "/store.db"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest,
-                         ::testing::Values(StoreBackend{"sqlite", OpenInDir}), BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest, ::testing::Values(StoreBackend{"sqlite", OpenInDir}),
+                         BackendName);
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
@@ -41,8 +41,7 @@ class SqliteStoreTest : public ::testing::Test {
     return OpenSqliteStore(options);
   }
   static Status Write(Store& store, std::string_view sql) {
-    return RunInTransaction(store, TxMode::kWrite,
-                            [&](Transaction& tx) { return tx.Exec(sql).status(); });
+    return RunInTransaction(store, TxMode::kWrite, [&](Transaction& tx) { return tx.Exec(sql).status(); });
   }
 
   TempDir dir_;

@@ -1,30 +1,30 @@
 #include "store_conformance.h"
 
-#include <gmock/gmock.h>
-#include <stdlib.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <future>
 #include <limits>
+#include <stdlib.h>
 #include <thread>
 #include <vector>
 
+#include <gmock/gmock.h>
+
 namespace neosl::store::conformance {
 
-void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
+void PrintTo(const StoreBackend& backend, std::ostream* os) {
+  *os << backend.name;
+}
 
 std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param.name;
 }
 
-
 ::testing::AssertionResult HasCode(const Status& status, StatusCode want) {
   if (status.code() == want) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "expected " << StatusCodeName(want) << ", got " << status.ToString();
+  return ::testing::AssertionFailure() << "expected " << StatusCodeName(want) << ", got " << status.ToString();
 }
 
 void StoreConformanceTest::SetUp() {
@@ -39,8 +39,7 @@ void StoreConformanceTest::TearDown() {
 }
 
 Status StoreConformanceTest::Write(std::string_view sql, const Params& params) {
-  return RunInTransaction(store(), TxMode::kWrite,
-                          [&](Transaction& tx) { return tx.Exec(sql, params).status(); });
+  return RunInTransaction(store(), TxMode::kWrite, [&](Transaction& tx) { return tx.Exec(sql, params).status(); });
 }
 
 int64_t StoreConformanceTest::CountRows(std::string_view table) {
@@ -65,8 +64,8 @@ constexpr auto kDeadlockGuard = std::chrono::seconds(30);
 
 constexpr std::string_view kKvSchema = "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER NOT NULL)";
 
-const Migration kCreateAccounts{
-    1, "create_accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", ""};
+const Migration kCreateAccounts{1, "create_accounts",
+                                "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", ""};
 // Depends on migration 1, so applying out of order would fail.
 const Migration kSeedAdmin{2, "seed_admin",
                            "INSERT INTO accounts (id, name) VALUES (1, 'admin');\n"
@@ -80,8 +79,7 @@ TEST_P(StoreConformanceTest, PingsAndNamesItsBackend) {
 }
 
 TEST_P(StoreConformanceTest, RoundTripsEveryValueType) {
-  ASSERT_STORE_OK(
-      Write("CREATE TABLE vals (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB)"));
+  ASSERT_STORE_OK(Write("CREATE TABLE vals (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB)"));
   Blob big(1 << 20);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i % 251);  // zeros too
   const std::string utf8 = "Grüße, 世界 — 🚀";
@@ -94,8 +92,7 @@ TEST_P(StoreConformanceTest, RoundTripsEveryValueType) {
     return tx.Exec(insert, {int64_t{3}, Null(), Null(), Null(), Null()}).status();
   }));
 
-  ASSERT_STORE_OK_AND_ASSIGN(std::vector<Row> rows,
-                             store().Query("SELECT id, i, r, s, b FROM vals ORDER BY id"));
+  ASSERT_STORE_OK_AND_ASSIGN(std::vector<Row> rows, store().Query("SELECT id, i, r, s, b FROM vals ORDER BY id"));
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(*rows[0].Int(1), kMin);
   EXPECT_EQ(*rows[0].Real(2), -1.5e300);
@@ -120,8 +117,7 @@ TEST_P(StoreConformanceTest, RoundTripsEveryValueType) {
   EXPECT_EQ(*rows[2].OptionalText(3), std::nullopt);
 
   // Parameters compare equal to what was stored, so binding is byte-exact too.
-  ASSERT_STORE_OK_AND_ASSIGN(
-      rows, store().Query("SELECT id FROM vals WHERE s = ? AND b = ?", {utf8, big}));
+  ASSERT_STORE_OK_AND_ASSIGN(rows, store().Query("SELECT id FROM vals WHERE s = ? AND b = ?", {utf8, big}));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(*rows[0].Int(0), 2);
 }
@@ -137,8 +133,7 @@ TEST_P(StoreConformanceTest, RowAccessorsCheckTypeAndIndex) {
 
   StatusOr<int64_t> wrong = row.Int(1);
   EXPECT_STORE_CODE(wrong, kInternal);
-  EXPECT_THAT(std::string(wrong.status().message()),
-              AllOf(HasSubstr("1"), HasSubstr("INTEGER"), HasSubstr("TEXT")));
+  EXPECT_THAT(std::string(wrong.status().message()), AllOf(HasSubstr("1"), HasSubstr("INTEGER"), HasSubstr("TEXT")));
   EXPECT_STORE_CODE(row.Text(0), kInternal);
   EXPECT_STORE_CODE(row.Real(0), kInternal);
   EXPECT_STORE_CODE(row.Bytes(1), kInternal);
@@ -225,10 +220,8 @@ TEST_P(StoreConformanceTest, UniqueViolationIsAlreadyExistsWithoutValues) {
   EXPECT_STORE_CODE(pk, kAlreadyExists);
   EXPECT_THAT(std::string(pk.message()), Not(HasSubstr("secret-key-7f3a")));
   EXPECT_THAT(std::string(pk.message()), Not(HasSubstr("987654321")));
-  EXPECT_STORE_CODE(Write("INSERT INTO users (id, email) VALUES (1, 'b@example.org')"),
-                    kAlreadyExists);
-  EXPECT_STORE_CODE(Write("INSERT INTO users (id, email) VALUES (?, ?)",
-                          {int64_t{2}, std::string("a@example.org")}),
+  EXPECT_STORE_CODE(Write("INSERT INTO users (id, email) VALUES (1, 'b@example.org')"), kAlreadyExists);
+  EXPECT_STORE_CODE(Write("INSERT INTO users (id, email) VALUES (?, ?)", {int64_t{2}, std::string("a@example.org")}),
                     kAlreadyExists);
   EXPECT_EQ(CountRows("users"), 1);
 }
@@ -252,16 +245,14 @@ TEST_P(StoreConformanceTest, ConstraintViolationsAreFailedPrecondition) {
 TEST_P(StoreConformanceTest, WrongParameterCountAndBadSqlAreInternal) {
   ASSERT_STORE_OK(Write(kKvSchema));
   EXPECT_STORE_CODE(Write("INSERT INTO kv (k, v) VALUES (?, ?)", {std::string("a")}), kInternal);
-  EXPECT_STORE_CODE(Write("INSERT INTO kv (k, v) VALUES (?, 1)", {std::string("a"), int64_t{1}}),
-                    kInternal);
+  EXPECT_STORE_CODE(Write("INSERT INTO kv (k, v) VALUES (?, 1)", {std::string("a"), int64_t{1}}), kInternal);
   EXPECT_STORE_CODE(store().Query("SELECT v FROM kv WHERE k = ?"), kInternal);
   EXPECT_STORE_CODE(store().Query("SELECT v FROM kv", {int64_t{1}}), kInternal);
   EXPECT_STORE_CODE(store().Query("SELEC v FROM kv"), kInternal);
   EXPECT_STORE_CODE(store().Query("SELECT v FROM no_such_table"), kInternal);
   EXPECT_STORE_CODE(store().Query("SELECT no_such_column FROM kv"), kInternal);
-  EXPECT_STORE_CODE(
-      Write("INSERT INTO kv (k, v) VALUES (?, ?); DELETE FROM kv", {std::string("a"), int64_t{1}}),
-      kInternal);
+  EXPECT_STORE_CODE(Write("INSERT INTO kv (k, v) VALUES (?, ?); DELETE FROM kv", {std::string("a"), int64_t{1}}),
+                    kInternal);
   EXPECT_STORE_CODE(store().Query("SELECT 1; SELECT 2"), kInternal);
   EXPECT_EQ(CountRows("kv"), 0);
 }
@@ -292,8 +283,7 @@ TEST_P(StoreConformanceTest, QueryOneAndQueryOptional) {
   ASSERT_STORE_OK_AND_ASSIGN(auto tx, store().Begin(TxMode::kRead));
   EXPECT_STORE_CODE(tx->QueryOne("SELECT v FROM kv WHERE k = 'z'"), kNotFound);
   EXPECT_STORE_CODE(tx->QueryOne("SELECT v FROM kv"), kInternal);
-  ASSERT_STORE_OK_AND_ASSIGN(Row one,
-                             tx->QueryOne("SELECT v FROM kv WHERE k = ?", {std::string("b")}));
+  ASSERT_STORE_OK_AND_ASSIGN(Row one, tx->QueryOne("SELECT v FROM kv WHERE k = ?", {std::string("b")}));
   EXPECT_EQ(*one.Int(0), 2);
   ASSERT_STORE_OK_AND_ASSIGN(auto none, tx->QueryOptional("SELECT v FROM kv WHERE k = 'z'"));
   EXPECT_FALSE(none.has_value());
@@ -318,9 +308,8 @@ TEST_P(StoreConformanceTest, MigrationsApplyInOrderOnce) {
   ASSERT_STORE_OK(store().Migrate({kCreateAccounts, kSeedAdmin}));
   EXPECT_EQ(CountRows("accounts"), 1);  // migration 2 did not run twice
 
-  ASSERT_STORE_OK_AND_ASSIGN(
-      std::vector<Row> rows,
-      store().Query("SELECT version, name, applied_at_ms FROM schema_migrations ORDER BY 1"));
+  ASSERT_STORE_OK_AND_ASSIGN(std::vector<Row> rows,
+                             store().Query("SELECT version, name, applied_at_ms FROM schema_migrations ORDER BY 1"));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(*rows[0].Int(0), 1);
   EXPECT_EQ(*rows[0].Text(1), "create_accounts");
@@ -329,8 +318,7 @@ TEST_P(StoreConformanceTest, MigrationsApplyInOrderOnce) {
 }
 
 TEST_P(StoreConformanceTest, FailingMigrationKeepsThePreviousVersion) {
-  Migration broken{2, "broken_step",
-                   "CREATE TABLE partial (x INTEGER);\nINSERT INTO no_such_table VALUES (1);", ""};
+  Migration broken{2, "broken_step", "CREATE TABLE partial (x INTEGER);\nINSERT INTO no_such_table VALUES (1);", ""};
   Status status = store().Migrate({kCreateAccounts, broken});
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr("broken_step"));

@@ -5,13 +5,13 @@
 //                            ::testing::Values(StoreBackend{"sqlite", OpenInDir}), BackendName);
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
 
 #include "core/status.h"
 #include "store/store.h"
