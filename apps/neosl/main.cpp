@@ -12,6 +12,7 @@
 #define NEOSL_VERSION "0.0.0"
 #endif
 
+// NOLINTNEXTLINE(bugprone-exception-escape): only CLI11's set-up can throw, on our own misuse
 int main(int argc, char** argv) {
   CLI::App app{"neosl — off-chain services for Neo N3 dApps"};
   app.require_subcommand(1);

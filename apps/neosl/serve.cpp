@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <signal.h>
+#include <system_error>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -28,6 +29,11 @@
 namespace neosl::app {
 namespace {
 
+// strerror is not thread-safe; std::generic_category's message is.
+std::string ErrnoMessage(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
 StatusOr<Config> LoadConfig(const ServeFlags& flags) {
   auto env = Config::ProcessEnvironment();
   std::optional<std::string> file = flags.config_file;
@@ -45,14 +51,14 @@ StatusOr<Config> LoadConfig(const ServeFlags& flags) {
 Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return UnavailableError("cannot create " + tmp + ": " + std::strerror(errno));
+  if (fd < 0) return UnavailableError("cannot create " + tmp + ": " + ErrnoMessage(errno));
   bool ok =
       fchmod(fd, mode) == 0 && write(fd, content.data(), content.size()) == ssize_t(content.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     unlink(tmp.c_str());
-    return UnavailableError("cannot write " + path + ": " + std::strerror(err));
+    return UnavailableError("cannot write " + path + ": " + ErrnoMessage(err));
   }
   return Status();
 }
@@ -156,7 +162,7 @@ int RunServe(const ServeFlags& flags) {
 
   gateway::RateLimiter limiter(gateway::RateLimitConfig::FromConfig(config), clock);
   gateway::Authenticator auth(accounts, hasher);
-  gateway::Gateway gw(auth, limiter, clock, random, config.Bool("log.requests"));
+  gateway::Gateway gw(auth, limiter, random, config.Bool("log.requests"));
   gateway::RegisterSystemRoutes(gw, {{"store", [&store] { return store->Ping(); }}}, clock);
   gateway::RegisterAccountRoutes(gw, accounts);
   gw.Freeze();

@@ -118,8 +118,11 @@ class [[nodiscard]] StatusOr {
   StatusOr(T&& value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   template <typename U>
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
-           !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, StatusOr>) StatusOr(U&& value)
-      : v_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
+           !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, StatusOr>)
+      // The constraint excludes StatusOr itself, so this cannot hide the copy or move constructor.
+      // NOLINTNEXTLINE(google-explicit-constructor, bugprone-forwarding-reference-overload)
+      StatusOr(U&& value)
+      : v_(T(std::forward<U>(value))) {}
 
   bool ok() const { return v_.index() == 1; }
   Status status() const { return ok() ? Status() : std::get<0>(v_); }
@@ -161,8 +164,10 @@ Status AsStatus(const StatusOr<T>& s) {
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, Foo());` binds the value or returns the error.
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration (`auto x`).
 #define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL_(NEOSL_CONCAT_(neosl_statusor_, __LINE__), lhs, expr)
 #define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                           \
   if (!tmp.ok()) return tmp.status();          \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <system_error>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -15,6 +16,11 @@
 
 namespace neosl::gateway {
 namespace {
+
+// strerror is not thread-safe; std::generic_category's message is.
+std::string ErrnoMessage(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
 
 constexpr size_t kSecretChars = 52;  // base32 of 32 random bytes
 
@@ -95,19 +101,20 @@ StatusOr<SecretBytes> LoadKeyHashSecret(const Config& config, const std::string&
     random.Fill(bytes);
     std::string tmp = path + ".tmp";
     int wfd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (wfd < 0) return UnavailableError("cannot create " + tmp + ": " + std::strerror(errno));
+    if (wfd < 0) return UnavailableError("cannot create " + tmp + ": " + ErrnoMessage(errno));
     bool ok = write(wfd, bytes, sizeof bytes) == ssize_t(sizeof bytes) && fsync(wfd) == 0;
     close(wfd);
     SecretBytes secret{std::span<const uint8_t>(bytes)};
     OPENSSL_cleanse(bytes, sizeof bytes);
     if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+      int err = errno;
       unlink(tmp.c_str());
-      return UnavailableError("cannot write " + path + ": " + std::strerror(errno));
+      return UnavailableError("cannot write " + path + ": " + ErrnoMessage(err));
     }
     log::Info("created the API key hashing secret", {{"path", path}});
     return secret;
   }
-  if (fd < 0) return UnavailableError("cannot read " + path + ": " + std::strerror(errno));
+  if (fd < 0) return UnavailableError("cannot read " + path + ": " + ErrnoMessage(errno));
   struct stat st {};
   if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
     log::Warn("key hashing secret file is readable by group or others", {{"path", path}});

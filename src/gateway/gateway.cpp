@@ -92,8 +92,8 @@ std::string ErrorBody(const Status& status) {
   return json::serialize(body);
 }
 
-Gateway::Gateway(Authenticator& auth, RateLimiter& limiter, const Clock& clock, RandomSource& random, bool log_requests)
-    : auth_(auth), limiter_(limiter), clock_(clock), random_(random), log_requests_(log_requests) {}
+Gateway::Gateway(Authenticator& auth, RateLimiter& limiter, RandomSource& random, bool log_requests)
+    : auth_(auth), limiter_(limiter), random_(random), log_requests_(log_requests) {}
 
 void Gateway::AddRoute(Route route) {
   compiled_.push_back(CompiledRoute{SplitPath(route.path)});

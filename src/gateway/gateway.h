@@ -73,7 +73,7 @@ struct Route {
 
 class Gateway {
  public:
-  Gateway(Authenticator& auth, RateLimiter& limiter, const Clock& clock, RandomSource& random, bool log_requests);
+  Gateway(Authenticator& auth, RateLimiter& limiter, RandomSource& random, bool log_requests);
 
   void AddRoute(Route route);
   // Call once after the last AddRoute and before the first Handle.
@@ -103,7 +103,6 @@ class Gateway {
 
   Authenticator& auth_;
   RateLimiter& limiter_;
-  const Clock& clock_;
   RandomSource& random_;
   bool log_requests_;
   std::vector<Route> routes_;

@@ -62,7 +62,7 @@ bool HttpRequest::QueryParam(std::string_view name, std::string* value) const {
     auto eq = pair.find('=');
     std::string_view k = pair.substr(0, eq);
     if (k != name) continue;
-    bool ok;
+    bool ok = true;  // a bare `name` (no '=') is present with an empty value
     *value = eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), &ok);
     return ok;
   }

@@ -15,7 +15,7 @@ HttpMetrics::HttpMetrics(std::vector<std::string> routes)
     : routes_(std::move(routes)),
       series_(new RouteSeries[routes_.size() + 1]),
       started_(std::chrono::system_clock::now()) {
-  routes_.push_back("unmatched");
+  routes_.emplace_back("unmatched");
 }
 
 HttpMetrics::~HttpMetrics() {

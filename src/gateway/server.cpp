@@ -210,7 +210,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Write(std::move(out), keep, req.version());
   }
 
-  void Reject(int status, std::string_view code, std::string message) {
+  void Reject(int status, std::string_view code, const std::string& message) {
     if (server_.observer.on_rejected) server_.observer.on_rejected(status);
     // The rest of the connection's bytes are not a request we can find the start of: close.
     Write(HttpResponse{status, "application/json", ErrorJson(code, message), {}, true}, false, 11);
