@@ -248,26 +248,18 @@ void Gateway::Handle(const HttpRequest& request, HttpResponse& response) {
   if (log_requests_) {
     double ms = std::chrono::duration<double, std::milli>(elapsed).count();
     std::string_view op = route < routes_.size() ? std::string_view(routes_[route].operation_id) : "unmatched";
-    if (result.ok()) {
-      log::Info("request", {{"method", request.method},
-                            {"path", request.Path()},
-                            {"route", op},
-                            {"status", response.status},
-                            {"duration_ms", ms},
-                            {"remote", request.remote_address},
-                            {"key_id", key_id},
-                            {"bytes_out", response.body.size()}});
-    } else {
-      log::Info("request", {{"method", request.method},
-                            {"path", request.Path()},
-                            {"route", op},
-                            {"status", response.status},
-                            {"duration_ms", ms},
-                            {"remote", request.remote_address},
-                            {"key_id", key_id},
-                            {"error", StatusCodeName(result.status().code())},
-                            {"message", result.status().message()}});
-    }
+    std::string_view error = result.ok() ? std::string_view() : StatusCodeName(result.status().code());
+    std::string_view message = result.ok() ? std::string_view() : result.status().message();
+    log::Info("request", {{"method", request.method},
+                          {"path", request.Path()},
+                          {"route", op},
+                          {"status", response.status},
+                          {"duration_ms", ms},
+                          {"remote", request.remote_address},
+                          {"key_id", key_id},
+                          {"bytes_out", response.body.size()},
+                          {"error", error},
+                          {"message", message}});
   }
 }
 

@@ -12,6 +12,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.h"
+
 namespace neosl {
 namespace {
 
@@ -23,14 +25,7 @@ using Env = std::map<std::string, std::string>;
 // A mkdtemp directory holding the YAML files of one test, removed with its contents.
 class ConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "neosl-config-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { dir_ = temp_.path(); }
 
   // Writes `yaml` to a file in the directory and returns its path.
   std::string WriteYaml(const std::string& yaml, const std::string& name = "neosl.yaml") {
@@ -41,6 +36,7 @@ class ConfigTest : public ::testing::Test {
 
   StatusOr<Config> LoadYaml(const std::string& yaml, const Env& env = {}) { return Config::Load(WriteYaml(yaml), env); }
 
+  ::neosl::testing::TempDir temp_;  // removed with its files after the test
   std::string dir_;
 };
 

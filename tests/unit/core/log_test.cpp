@@ -12,6 +12,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.h"
+
 namespace neosl::log {
 namespace {
 
@@ -166,15 +168,10 @@ TEST(TraceIdTest, ScopedTraceIdFromCurrentTraceId) {
 // Init with a file: Write lands there one line per call, filtered by level.
 class LogFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "neosl-log-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    dir_ = tmpl;
-  }
+  void SetUp() override { dir_ = temp_.path(); }
   void TearDown() override {
     // Back to the default logger, which also closes the file.
     EXPECT_TRUE(Init(Options{}).ok());
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   static std::vector<std::string> ReadLines(const std::string& path) {
@@ -185,6 +182,7 @@ class LogFileTest : public ::testing::Test {
     return lines;
   }
 
+  ::neosl::testing::TempDir temp_;  // removed with its files after the test
   std::string dir_;
 };
 
