@@ -16,7 +16,9 @@ build/CMakeCache.txt:
 build: deps build/CMakeCache.txt
 	cmake --build build -j $(JOBS)
 
-run: build
+# run builds only the binary, so the first start does not wait for the test suite to compile.
+run: deps build/CMakeCache.txt
+	cmake --build build -j $(JOBS) --target neosl
 	./build/neosl serve --listen $(LISTEN) --data $(DATA)
 
 test: build
