@@ -1,6 +1,9 @@
 # Helpers that give every target of ours the same flags.
 # -Wmissing-field-initializers fires on C++20 designated initializers that rely on defaults.
-set(NEOSL_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers)
+set(NEOSL_WARNINGS -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND NEOSL_WARNINGS -Wshadow=local)
+endif()
 if(NEOSL_WERROR)
   list(APPEND NEOSL_WARNINGS -Werror)
 endif()
