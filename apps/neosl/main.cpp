@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/neosl/neo_cli.h"
 #include "apps/neosl/serve.h"
 #include "core/config.h"
 
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   auto* defaults = config->add_subcommand("defaults", "Print the embedded default configuration (YAML, commented)");
 
   auto* version = app.add_subcommand("version", "Print the version as JSON");
+  auto run_neo = neosl::app::AddNeoCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     std::fwrite(neosl::Config::DefaultsYaml().data(), 1, neosl::Config::DefaultsYaml().size(), stdout);
     return 0;
   }
+  if (int rc = run_neo(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

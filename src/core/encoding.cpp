@@ -1,5 +1,6 @@
 #include "core/encoding.h"
 
+#include <array>
 #include <cstdio>
 
 #include <openssl/crypto.h>
@@ -136,4 +137,65 @@ std::string FormatRfc3339Millis(int64_t unix_millis) {
   std::snprintf(buf + n, sizeof buf - n, ".%03dZ", ms);
   return buf;
 }
+}  // namespace neosl
+
+namespace neosl {
+namespace {
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+int B64Value(char c) {
+  for (int i = 0; i < 64; ++i) {
+    if (kB64[i] == c) return i;
+  }
+  return -1;
+}
+}  // namespace
+
+std::string Base64Encode(std::span<const uint8_t> bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t n = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kB64[(n >> s) & 63]);
+  }
+  if (size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t n = uint32_t{bytes[i]} << 16;
+    if (rest == 2) n |= uint32_t{bytes[i + 1]} << 8;
+    out.push_back(kB64[(n >> 18) & 63]);
+    out.push_back(kB64[(n >> 12) & 63]);
+    out.push_back(rest == 2 ? kB64[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<std::vector<uint8_t>> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::vector<uint8_t> out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    bool last = i + 4 == text.size();
+    int pad = 0;
+    std::array<int, 4> v{};
+    for (int k = 0; k < 4; ++k) {
+      char c = text[i + k];
+      if (c == '=' && last && k >= 2) {
+        ++pad;
+        v[k] = 0;
+        continue;
+      }
+      if (pad > 0) return std::nullopt;  // data after padding
+      v[k] = B64Value(c);
+      if (v[k] < 0) return std::nullopt;
+    }
+    uint32_t n = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
+    // Canonical only: the bits dropped by the padding must be zero.
+    if ((pad == 1 && (n & 0xFF) != 0) || (pad == 2 && (n & 0xFFFF) != 0)) return std::nullopt;
+    out.push_back(static_cast<uint8_t>(n >> 16));
+    if (pad < 2) out.push_back(static_cast<uint8_t>(n >> 8));
+    if (pad < 1) out.push_back(static_cast<uint8_t>(n));
+  }
+  return out;
+}
+
 }  // namespace neosl

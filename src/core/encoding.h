@@ -31,3 +31,11 @@ namespace neosl {
 // "2026-11-21T10:00:00.123Z" for a Unix time in milliseconds.
 std::string FormatRfc3339Millis(int64_t unix_millis);
 }  // namespace neosl
+
+namespace neosl {
+// Base64 (RFC 4648, standard alphabet, with padding), as .NET's Convert and Neo's JSON use it.
+std::string Base64Encode(std::span<const uint8_t> bytes);
+// Strict: only canonical text decodes (no whitespace, no data after padding, zero pad bits),
+// so every byte string has exactly one accepted form.
+std::optional<std::vector<uint8_t>> Base64Decode(std::string_view text);
+}  // namespace neosl

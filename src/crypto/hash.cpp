@@ -1,10 +1,10 @@
 #include "crypto/hash.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <cstdio>
 #include <cstdlib>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace neosl::crypto {
 namespace {
@@ -23,14 +23,18 @@ std::array<uint8_t, N> Digest(const EVP_MD* md, std::span<const uint8_t> data) {
 
 }  // namespace
 
-Digest256 Sha256(std::span<const uint8_t> data) { return Digest<32>(EVP_sha256(), data); }
+Digest256 Sha256(std::span<const uint8_t> data) {
+  return Digest<32>(EVP_sha256(), data);
+}
 
 Digest256 DoubleSha256(std::span<const uint8_t> data) {
   Digest256 first = Sha256(data);
   return Sha256(first);
 }
 
-Digest160 Ripemd160(std::span<const uint8_t> data) { return Digest<20>(EVP_ripemd160(), data); }
+Digest160 Ripemd160(std::span<const uint8_t> data) {
+  return Digest<20>(EVP_ripemd160(), data);
+}
 
 Digest160 Hash160(std::span<const uint8_t> data) {
   Digest256 sha = Sha256(data);

@@ -19,8 +19,8 @@ void BinaryWriter::VarInt(uint64_t v) {
 
 Status BinaryReader::Need(size_t n, std::string_view what) const {
   if (remaining() < n) {
-    return InvalidArgumentError("unexpected end of data reading " + std::string(what) + " (need " +
-                                std::to_string(n) + " bytes, have " + std::to_string(remaining()) + ")");
+    return InvalidArgumentError("unexpected end of data reading " + std::string(what) + " (need " + std::to_string(n) +
+                                " bytes, have " + std::to_string(remaining()) + ")");
   }
   return Status();
 }
@@ -30,19 +30,34 @@ StatusOr<uint8_t> BinaryReader::U8(std::string_view what) {
   return data_[pos_++];
 }
 
-#define NEOSL_READ_LE_(Name, Type, Bytes)                           \
-  StatusOr<Type> BinaryReader::Name(std::string_view what) {        \
-    RETURN_IF_ERROR(Need(Bytes, what));                             \
-    uint64_t v = 0;                                                 \
-    for (int i = 0; i < Bytes; ++i) v |= uint64_t(data_[pos_ + i]) << (8 * i); \
-    pos_ += Bytes;                                                  \
-    return static_cast<Type>(v);                                    \
-  }
-NEOSL_READ_LE_(U16, uint16_t, 2)
-NEOSL_READ_LE_(U32, uint32_t, 4)
-NEOSL_READ_LE_(U64, uint64_t, 8)
-NEOSL_READ_LE_(I64, int64_t, 8)
-#undef NEOSL_READ_LE_
+namespace {
+// Little-endian integer of `bytes` bytes starting at `p`.
+uint64_t LoadLe(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t(p[i]) << (8 * i);
+  return v;
+}
+}  // namespace
+
+StatusOr<uint16_t> BinaryReader::U16(std::string_view what) {
+  RETURN_IF_ERROR(Need(2, what));
+  pos_ += 2;
+  return static_cast<uint16_t>(LoadLe(data_.data() + pos_ - 2, 2));
+}
+StatusOr<uint32_t> BinaryReader::U32(std::string_view what) {
+  RETURN_IF_ERROR(Need(4, what));
+  pos_ += 4;
+  return static_cast<uint32_t>(LoadLe(data_.data() + pos_ - 4, 4));
+}
+StatusOr<uint64_t> BinaryReader::U64(std::string_view what) {
+  RETURN_IF_ERROR(Need(8, what));
+  pos_ += 8;
+  return LoadLe(data_.data() + pos_ - 8, 8);
+}
+StatusOr<int64_t> BinaryReader::I64(std::string_view what) {
+  ASSIGN_OR_RETURN(uint64_t v, U64(what));
+  return static_cast<int64_t>(v);
+}
 
 StatusOr<bool> BinaryReader::Bool(std::string_view what) {
   ASSIGN_OR_RETURN(uint8_t b, U8(what));
@@ -92,7 +107,11 @@ StatusOr<std::string> BinaryReader::VarString(std::string_view what, size_t max)
   // Strict UTF-8, as .NET's UTF8Encoding(throwOnInvalidBytes: true) that Neo uses.
   for (size_t i = 0; i < bytes.size();) {
     uint8_t c = bytes[i];
-    size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    size_t n = c < 0x80                   ? 1
+               : (c >= 0xC2 && c <= 0xDF) ? 2
+               : (c >= 0xE0 && c <= 0xEF) ? 3
+               : (c >= 0xF0 && c <= 0xF4) ? 4
+                                          : 0;
     if (n == 0 || i + n > bytes.size()) return InvalidArgumentError(std::string(what) + ": invalid UTF-8");
     for (size_t k = 1; k < n; ++k) {
       if ((bytes[i + k] & 0xC0) != 0x80) return InvalidArgumentError(std::string(what) + ": invalid UTF-8");

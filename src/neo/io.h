@@ -33,9 +33,7 @@ class BinaryWriter {
     VarInt(b.size());
     Bytes(b);
   }
-  void VarString(std::string_view s) {
-    VarBytes(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
-  }
+  void VarString(std::string_view s) { VarBytes(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size())); }
   template <size_t N>
   void Hash(const FixedHash<N>& h) {
     Bytes(h.bytes());

@@ -36,6 +36,7 @@ class FixedHash {
   // Wire-order hex without prefix (as in scripts and storage keys).
   std::string ToHexLE() const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const FixedHash&, const FixedHash&) = default;
 
  private:

@@ -70,7 +70,10 @@ TEST(BinaryIoTest, IntegersAreLittleEndian) {
   w.U16(0x0102);
   w.U32(0x03040506);
   w.I64(-2);
-  EXPECT_EQ(HexEncode(w.data()), "0201" "06050403" "feffffffffffffff");
+  EXPECT_EQ(HexEncode(w.data()),
+            "0201"
+            "06050403"
+            "feffffffffffffff");
   BinaryReader r(w.data());
   EXPECT_EQ(*r.U16("a"), 0x0102);
   EXPECT_EQ(*r.U32("b"), 0x03040506u);

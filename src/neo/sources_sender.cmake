@@ -1,0 +1,1 @@
+list(APPEND NEOSL_NEO_SOURCES tx_sender.cpp)
