@@ -10,7 +10,7 @@ endif()
 
 function(neosl_apply_flags target)
   target_compile_options(${target} PRIVATE ${NEOSL_WARNINGS})
-  target_compile_definitions(${target} PRIVATE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  target_compile_definitions(${target} PRIVATE BOOST_ASIO_NO_DEPRECATED)
   if(NEOSL_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=${NEOSL_SANITIZE} -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=${NEOSL_SANITIZE})
