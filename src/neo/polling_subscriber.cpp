@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "neo/subscriber_loop.h"
 #include "neo/ws_subscriber.h"
 
 namespace neosl::neo {
@@ -139,18 +140,11 @@ StatusOr<std::vector<ChainEvent>> BlockEventCollector::Collect(uint32_t index) {
 
 // ---- PollingSubscriber ----------------------------------------------------------------------
 
-struct PollingSubscriber::Impl {
+struct PollingSubscriber::Impl : SubscriberLoop {
   PollingSubscriberOptions opts;
   BlockEventCollector collector;
   RandomSource& random;
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool started = false;
-  bool stopping = false;
-  std::thread thread;
-  ChainEventHandler* handler = nullptr;
-  std::atomic<int64_t> last{-1};
   std::optional<uint32_t> next;  // worker thread only
 
   Impl(PollingSubscriberOptions o, RpcClient& rpc, RandomSource& r)
@@ -212,27 +206,15 @@ PollingSubscriber::~PollingSubscriber() {
 }
 
 Status PollingSubscriber::Start(ChainEventHandler& handler) {
-  std::lock_guard lock(impl_->mu);
-  if (impl_->started) return FailedPreconditionError("subscriber already started");
-  impl_->started = true;
-  impl_->handler = &handler;
-  impl_->thread = std::thread([this] { impl_->Run(); });
-  return Status::Ok();
+  return impl_->StartThread(handler, [this] { impl_->Run(); });
 }
 
 void PollingSubscriber::Stop() {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->stopping = true;
-  }
-  impl_->cv.notify_all();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->StopThread();
 }
 
 std::optional<uint32_t> PollingSubscriber::last_delivered() const {
-  int64_t v = impl_->last.load();
-  if (v < 0) return std::nullopt;
-  return static_cast<uint32_t>(v);
+  return impl_->LastDelivered();
 }
 
 }  // namespace neosl::neo

@@ -33,6 +33,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/log.h"
+#include "neo/subscriber_loop.h"
 #include "neo/tls_client.h"
 
 namespace neosl::neo {
@@ -69,21 +70,12 @@ StatusOr<UInt256> ContainerOf(const json::value& payload) {
 
 }  // namespace
 
-struct WsSubscriber::Impl {
+struct WsSubscriber::Impl : SubscriberLoop {
   WsSubscriberOptions opts;
   EndpointUrl url;
   BlockEventCollector collector;
   RandomSource& random;
   std::optional<ssl::context> tls;
-
-  std::mutex mu;
-  std::condition_variable cv;
-  bool started = false;
-  bool stopping = false;
-  std::function<void()> interrupt;  // set while a session runs; ends it (under mu)
-  std::thread thread;
-  ChainEventHandler* handler = nullptr;
-  std::atomic<int64_t> last{-1};
 
   // Worker thread only.
   net::io_context ioc;
@@ -478,28 +470,15 @@ WsSubscriber::~WsSubscriber() {
 }
 
 Status WsSubscriber::Start(ChainEventHandler& handler) {
-  std::lock_guard lock(impl_->mu);
-  if (impl_->started) return FailedPreconditionError("subscriber already started");
-  impl_->started = true;
-  impl_->handler = &handler;
-  impl_->thread = std::thread([this] { impl_->Run(); });
-  return Status::Ok();
+  return impl_->StartThread(handler, [this] { impl_->Run(); });
 }
 
 void WsSubscriber::Stop() {
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->stopping = true;
-    if (impl_->interrupt) impl_->interrupt();
-  }
-  impl_->cv.notify_all();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->StopThread();
 }
 
 std::optional<uint32_t> WsSubscriber::last_delivered() const {
-  int64_t v = impl_->last.load();
-  if (v < 0) return std::nullopt;
-  return static_cast<uint32_t>(v);
+  return impl_->LastDelivered();
 }
 
 }  // namespace neosl::neo
