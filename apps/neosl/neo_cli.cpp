@@ -41,10 +41,17 @@ json::object KeyInfo(const crypto::PrivateKey& key) {
   return o;
 }
 
-StatusOr<std::vector<uint8_t>> DecodeTxArgument(const std::string& text) {
-  // Base64 as the CLI shape says; hex is accepted too since explorers show both.
-  if (auto hex = HexDecode(text); hex && !text.empty()) return *hex;
-  return neo::rpcjson::Base64Decode(text, "transaction");
+// The CLI takes base64; hex is accepted too since explorers show both. Some base64 text
+// is also valid hex ("AAAA"), so the reading that decodes as a transaction wins, base64 first.
+StatusOr<neo::Transaction> DecodeTxArgument(const std::string& text) {
+  auto from_base64 = neo::rpcjson::Base64Decode(text, "transaction");
+  if (from_base64.ok()) {
+    auto tx = neo::Transaction::Decode(*from_base64);
+    if (tx.ok()) return tx;
+    if (!HexDecode(text)) return tx.status();
+  }
+  if (auto hex = HexDecode(text); hex && !text.empty()) return neo::Transaction::Decode(*hex);
+  return InvalidArgumentError("the transaction is neither base64 nor hex");
 }
 
 struct NeoFlags {
@@ -84,18 +91,14 @@ int KeyEncrypt(const NeoFlags& f) {
 }
 
 int TxDecode(const NeoFlags& f) {
-  auto bytes = DecodeTxArgument(f.tx);
-  if (!bytes.ok()) return Fail("tx decode", bytes.status());
-  auto tx = neo::Transaction::Decode(*bytes);
+  auto tx = DecodeTxArgument(f.tx);
   if (!tx.ok()) return Fail("tx decode", tx.status());
   Print(neo::TransactionToJson(*tx));
   return 0;
 }
 
 int TxVerify(const NeoFlags& f) {
-  auto bytes = DecodeTxArgument(f.tx);
-  if (!bytes.ok()) return Fail("tx verify", bytes.status());
-  auto tx = neo::Transaction::Decode(*bytes);
+  auto tx = DecodeTxArgument(f.tx);
   if (!tx.ok()) return Fail("tx verify", tx.status());
   std::vector<uint8_t> signing_data = neo::SigningData(*tx, f.magic);
   json::array results;

@@ -105,6 +105,12 @@ TEST(NeoCliTest, TxDecodeGivesNeosVerboseJson) {
   }
   EXPECT_EQ(o["sysfee"].as_string(), "100");
   EXPECT_EQ(o["validuntilblock"].as_int64(), 300);
+  // The same transaction as hex decodes to the same thing.
+  auto raw = neosl::Base64Decode(tx.base64);
+  ASSERT_TRUE(raw.has_value());
+  auto from_hex = RunNeosl({"neo", "tx", "decode", HexEncode(*raw)});
+  ASSERT_EQ(from_hex.exit_code, 0) << from_hex.err;
+  EXPECT_EQ(from_hex.out, r.out);
   auto bad = RunNeosl({"neo", "tx", "decode", "AAAA"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_FALSE(bad.err.empty());
