@@ -79,6 +79,10 @@ Status Fault(std::string message) {
 
 }  // namespace
 
+std::string SyscallHandler::UnsupportedSyscallMessage(uint32_t id) const {
+  return "unknown syscall " + Hex(id, 8);
+}
+
 std::string_view OpCodeName(uint8_t op) {
   for (const auto& entry : kOpCodeNames) {
     if (entry.byte == op) return entry.name;
@@ -177,6 +181,14 @@ StatusOr<Engine::Instruction> Engine::Decode(size_t position) const {
   if (operand_size > remaining - prefix_size) return truncated();
   return Instruction{op, 1 + prefix_size + operand_size,
                      std::span(script_).subspan(position + 1 + prefix_size, operand_size)};
+}
+
+Status Engine::AddGas(int64_t datoshi) {
+  if (datoshi < 0) return InvalidArgumentError("AddFee can't be negative.");
+  if (__builtin_add_overflow(gas_consumed_, datoshi, &gas_consumed_) || gas_consumed_ > gas_limit_) {
+    return Fault("Insufficient GAS.");
+  }
+  return Status::Ok();
 }
 
 Status Engine::AddFee(int64_t price) {
@@ -315,8 +327,8 @@ Status Engine::ExecuteInstruction(const Instruction& ins) {
     case OpCode::RET: Return(); return Status::Ok();
     case OpCode::SYSCALL: {
       const uint32_t id = ReadLe(ins.operand);
-      const auto unknown = [id] { return Fault("unknown syscall " + Hex(id, 8)); };
-      if (syscalls_ == nullptr) return unknown();
+      if (syscalls_ == nullptr) return Fault("unknown syscall " + Hex(id, 8));
+      const auto unknown = [this, id] { return Fault(syscalls_->UnsupportedSyscallMessage(id)); };
       StatusOr<int64_t> price = syscalls_->Price(id);
       if (!price.ok()) return price.status().code() == StatusCode::kNotFound ? unknown() : price.status();
       if (*price < 0) return InternalError("syscall " + Hex(id, 8) + " has a negative price");

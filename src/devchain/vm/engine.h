@@ -31,6 +31,9 @@ class SyscallHandler {
   virtual ~SyscallHandler() = default;
   virtual StatusOr<int64_t> Price(uint32_t id) = 0;
   virtual Status Invoke(uint32_t id, Engine& engine) = 0;
+  // The FAULT message for an id Price answered NOT_FOUND for (or for any SYSCALL without a
+  // handler): "unknown syscall 0x…" unless the handler says otherwise.
+  virtual std::string UnsupportedSyscallMessage(uint32_t id) const;
 };
 
 // Neo's opcode name ("PUSHDATA1"), or "" for a byte that is no opcode.
@@ -49,6 +52,11 @@ class Engine {
   // Datoshi charged so far, including the charge that went past the limit on "Insufficient GAS."
   // (as Neo's FeeConsumed).
   int64_t gas_consumed() const { return gas_consumed_; }
+  int64_t gas_limit() const { return gas_limit_; }
+  // Charges datoshi as they are (no ExecFeeFactor): what interop services and native contracts
+  // cost beyond their syscall price. FAILED_PRECONDITION "Insufficient GAS." past the limit (the
+  // charge still counts in gas_consumed, as Neo's FeeConsumed); INVALID_ARGUMENT if negative.
+  Status AddGas(int64_t datoshi);
   const std::optional<std::string>& exception() const { return exception_; }
 
   // Evaluation stack, for syscall handlers. The pops fail on an empty stack or a wrong type.

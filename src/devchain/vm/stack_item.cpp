@@ -55,6 +55,48 @@ std::vector<uint8_t> Int256::ToLe() const {
   return out;
 }
 
+std::string Int256::ToDecimal() const {
+  if (IsZero()) return "0";
+  // The magnitude as unsigned words (|-2^255| = 2^255 still fits), then repeated division by 10.
+  std::array<uint64_t, 4> m = w_;
+  if (IsNegative()) {
+    uint64_t carry = 1;
+    for (uint64_t& word : m) {
+      const U128 s = static_cast<U128>(~word) + carry;
+      word = static_cast<uint64_t>(s);
+      carry = static_cast<uint64_t>(s >> 64);
+    }
+  }
+  std::string digits;
+  while (m[0] != 0 || m[1] != 0 || m[2] != 0 || m[3] != 0) {
+    U128 rem = 0;
+    for (size_t i = 4; i-- > 0;) {
+      const U128 cur = (rem << 64) | m[i];
+      m[i] = static_cast<uint64_t>(cur / 10);
+      rem = cur % 10;
+    }
+    digits.push_back(static_cast<char>('0' + static_cast<int>(rem)));
+  }
+  if (IsNegative()) digits.push_back('-');
+  return {digits.rbegin(), digits.rend()};
+}
+
+StatusOr<Int256> Int256::FromDecimal(std::string_view text) {
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  if (text.empty() || text.size() > 80) return InvalidArgumentError("not a decimal integer");
+  const Int256 ten = FromInt64(10);
+  Int256 value;
+  for (char c : text) {
+    if (c < '0' || c > '9') return InvalidArgumentError("not a decimal integer");
+    // Accumulate negatively so that -2^255 parses without overflowing on the way.
+    ASSIGN_OR_RETURN(value, value.Mul(ten));
+    ASSIGN_OR_RETURN(value, value.Sub(FromInt64(c - '0')));
+  }
+  if (negative) return value;
+  return value.Negate();
+}
+
 StatusOr<int64_t> Int256::ToInt64() const {
   const uint64_t fill = (w_[0] & kTopBit) != 0 ? ~uint64_t{0} : 0;
   if (w_[1] != fill || w_[2] != fill || w_[3] != fill) return OutOfRangeError("integer does not fit in 64 bits");

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -33,6 +34,10 @@ class Int256 {
   // Minimal little-endian two's complement, as BigInteger.ToByteArray; zero is empty (as Neo's
   // Integer.Memory).
   std::vector<uint8_t> ToLe() const;
+  // Decimal text as BigInteger.ToString(): "-" for negatives, no leading zeros ("0" for zero).
+  std::string ToDecimal() const;
+  // An optional '-' then decimal digits; INVALID_ARGUMENT on anything else or outside the range.
+  static StatusOr<Int256> FromDecimal(std::string_view text);
 
   bool IsZero() const { return w_[0] == 0 && w_[1] == 0 && w_[2] == 0 && w_[3] == 0; }
   bool IsNegative() const { return (w_[3] >> 63) != 0; }

@@ -1,0 +1,2 @@
+# Ledger, mempool, persistence and block production.
+list(APPEND NEOSL_DEVCHAIN_SOURCES)

@@ -1,0 +1,2 @@
+# JSON-RPC and WebSocket server.
+list(APPEND NEOSL_DEVCHAIN_SOURCES)
