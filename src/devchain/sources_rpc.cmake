@@ -1,2 +1,2 @@
 # JSON-RPC and WebSocket server.
-list(APPEND NEOSL_DEVCHAIN_SOURCES)
+list(APPEND NEOSL_DEVCHAIN_SOURCES rpc_server.cpp rpc_envelope.cpp rpc_methods.cpp rpc_ws.cpp)
