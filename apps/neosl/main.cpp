@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/neo_cli.h"
 #include "apps/neosl/serve.h"
 #include "core/config.h"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version as JSON");
   auto run_neo = neosl::app::AddNeoCommands(app);
+  auto run_devchain = neosl::app::AddDevchainCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (int rc = run_neo(); rc >= 0) return rc;
+  if (int rc = run_devchain(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

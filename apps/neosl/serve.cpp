@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
+#include "apps/neosl/devchain_cli.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -23,6 +24,7 @@
 #include "gateway/rate_limiter.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
+#include "neo/rpc_client.h"
 #include "schema/migrations.h"
 #include "store/sqlite_store.h"
 
@@ -160,10 +162,39 @@ int RunServe(const ServeFlags& flags) {
     log::Warn("the admin key file is missing; the admin key in the store is still valid", {{"path", admin_file}});
   }
 
+  // The chain: a real node when chain.rpc_url is set, else the embedded devchain.
+  std::unique_ptr<EmbeddedChain> devchain;
+  std::unique_ptr<neo::HttpRpcClient> chain_rpc;
+  std::string chain_url = config.String("chain.rpc_url");
+  const std::string& chain_mode = config.String("chain.mode");
+  if (chain_mode != "devchain" && chain_mode != "rpc") {
+    return Fail(InvalidArgumentError("chain.mode must be devchain or rpc, not '" + chain_mode + "'"));
+  }
+  if (chain_url.empty()) {
+    if (chain_mode == "rpc") return Fail(InvalidArgumentError("chain.mode is rpc but chain.rpc_url is empty"));
+    auto started = StartEmbeddedChain(config, data_dir);
+    if (!started.ok()) return Fail(started.status().Annotate("starting the devchain"));
+    devchain = std::move(*started);
+    chain_url = devchain->rpc_url;
+    log::Info("devchain running (a development network, not a Neo node)",
+              {{"rpc", chain_url}, {"network", devchain->chain->network()}, {"height", devchain->chain->height()}});
+  }
+  neo::HttpRpcClientOptions chain_options;
+  chain_options.url = chain_url;
+  chain_options.attempt_timeout = std::chrono::milliseconds(2000);
+  chain_options.call_timeout = std::chrono::milliseconds(3000);
+  chain_options.max_attempts = 1;
+  auto chain_client = neo::HttpRpcClient::Create(chain_options, clock, random);
+  if (!chain_client.ok()) return Fail(chain_client.status().Annotate("chain.rpc_url"));
+  chain_rpc = std::move(*chain_client);
+
   gateway::RateLimiter limiter(gateway::RateLimitConfig::FromConfig(config), clock);
   gateway::Authenticator auth(accounts, hasher);
   gateway::Gateway gw(auth, limiter, random, config.Bool("log.requests"));
-  gateway::RegisterSystemRoutes(gw, {{"store", [&store] { return store->Ping(); }}}, clock);
+  gateway::RegisterSystemRoutes(gw,
+                                {{"store", [&store] { return store->Ping(); }},
+                                 {"chain", [&chain_rpc] { return chain_rpc->GetBlockCount().status(); }}},
+                                clock);
   gateway::RegisterAccountRoutes(gw, accounts);
   gw.Freeze();
 
@@ -203,6 +234,7 @@ int RunServe(const ServeFlags& flags) {
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
+  if (devchain) devchain->Stop();
   unlink(addr_file.c_str());
   log::Info("stopped", {{"drained", drained}});
   log::Flush();

@@ -63,6 +63,17 @@ rate_limits:                  # token buckets; 0 requests_per_second disables a 
     _template:
       requests_per_second: 0
       burst: 0
+
+chain:
+  # devchain: run the embedded development network (not a Neo node; see docs/devchain.md).
+  # rpc: use the Neo N3 node at rpc_url (TestNet, MainNet, a private net).
+  mode: devchain
+  rpc_url: ""                 # http(s)://host:port of a node's JSON-RPC; required when mode is rpc
+  devchain:
+    listen: "127.0.0.1:20332" # its JSON-RPC and /ws; port 0 picks a free port (see <data>/devchain.addr)
+    block_ms: 1000            # block interval; 0 mines as soon as a transaction arrives
+    data_dir: ""              # empty: <data_dir>/devchain
+    wallets: 10               # funded development wallets (public keys: `neosl devchain wallets`)
 )yaml";
 }
 

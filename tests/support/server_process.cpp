@@ -23,6 +23,10 @@ std::vector<std::string> MergedEnv(const std::vector<std::pair<std::string, std:
     if (kv.rfind("NEOSL_", 0) == 0) continue;
     env.push_back(kv);
   }
+  // Servers under test embed a devchain; a fixed port would collide between parallel tests.
+  bool devchain_listen_set = false;
+  for (const auto& [k, v] : extra) devchain_listen_set |= k == "NEOSL_CHAIN_DEVCHAIN_LISTEN";
+  if (!devchain_listen_set) env.push_back("NEOSL_CHAIN_DEVCHAIN_LISTEN=127.0.0.1:0");
   for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
   return env;
 }
@@ -67,7 +71,10 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(ServerOptions options, std::
   p->temp_ = std::make_unique<TempDir>();
   p->data_dir_ = options.data_dir.empty() ? p->temp_->File("data") : options.data_dir;
   p->log_path_ = p->temp_->File("server.log");
-  std::vector<std::string> args = {NeoslBinary(), "serve", "--listen", "127.0.0.1:0", "--data", p->data_dir_};
+  std::vector<std::string> args = {NeoslBinary()};
+  if (options.command.empty()) options.command = {"serve", "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), options.command.begin(), options.command.end());
+  args.insert(args.end(), {"--data", p->data_dir_});
   if (!options.config_yaml.empty()) {
     WriteFile(p->temp_->File("config.yaml"), options.config_yaml);
     args.push_back("--config");

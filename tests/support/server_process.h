@@ -1,6 +1,6 @@
-// Starts the real `neosl serve` binary (path from $NEOSL_BINARY, which ctest sets) on port 0
-// with a temporary data directory, waits until it has written its bound address, and stops it
-// with a signal, returning its exit status. Its stderr (the log) is kept for assertions.
+// Starts the real `neosl serve` binary (or another long-running subcommand) (path from $NEOSL_BINARY, which ctest sets)
+// on port 0 with a temporary data directory, waits until it has written its bound address, and stops it with a signal,
+// returning its exit status. Its stderr (the log) is kept for assertions.
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,9 @@ struct ServerOptions {
   std::vector<std::string> args;                         // added after `serve`
   std::string config_yaml;                               // if set, written and passed as --config
   std::string data_dir;                                  // reuse a directory (restarts)
+  // Replaces `serve --listen 127.0.0.1:0` (e.g. {"devchain", "--port", "0"}); `--data DIR`
+  // follows either way, and the process must write DIR/listen.addr once it listens.
+  std::vector<std::string> command;
 };
 
 class ServerProcess {
