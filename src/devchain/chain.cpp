@@ -206,6 +206,20 @@ Status Chain::Impl::Load() {
   // The tip must be a block whose bytes decode and hash to what the index says.
   ASSIGN_OR_RETURN(neo::Block tip, ReadBlock(Height()));
   if (tip.hash() != block_hashes.back()) return DataLossError("devchain: the tip block in chain.db is corrupt");
+  ASSIGN_OR_RETURN(auto txs, db->Query("SELECT hash FROM txs"));
+  for (const auto& row : txs) {
+    ASSIGN_OR_RETURN(auto bytes, row.Bytes(0));
+    ASSIGN_OR_RETURN(neo::UInt256 hash, neo::UInt256::FromBytes(bytes));
+    on_chain.insert(hash);
+  }
+  ASSIGN_OR_RETURN(auto conflict_rows, db->Query("SELECT hash, signer FROM conflicts"));
+  for (const auto& row : conflict_rows) {
+    ASSIGN_OR_RETURN(auto hash_bytes, row.Bytes(0));
+    ASSIGN_OR_RETURN(auto signer_bytes, row.Bytes(1));
+    ASSIGN_OR_RETURN(neo::UInt256 hash, neo::UInt256::FromBytes(hash_bytes));
+    ASSIGN_OR_RETURN(neo::UInt160 signer, neo::UInt160::FromBytes(signer_bytes));
+    conflicts.insert({hash, signer});
+  }
   ASSIGN_OR_RETURN(auto storage, db->Query("SELECT key, value FROM storage"));
   for (const auto& row : storage) {
     ASSIGN_OR_RETURN(auto k, row.Bytes(0));
@@ -435,14 +449,24 @@ StatusOr<BlockEvents> Chain::Impl::Mine() {
   block_hashes.push_back(block.hash());
   block_index[block.hash()] = index;
   tip_time_ms = time_ms;
+  for (const auto& tx : block.transactions()) {
+    on_chain.insert(tx.hash());
+    for (const auto& attr : tx.attributes()) {
+      const auto* conflict = std::get_if<neo::ConflictsAttribute>(&attr.value);
+      if (conflict == nullptr) continue;
+      for (const auto& signer : tx.signers()) conflicts.insert({conflict->hash, signer.account});
+    }
+  }
   {
     std::lock_guard pool_lock(pool_mu);
-    for (const auto& tx : block.transactions()) pool.erase(tx.hash());
-    for (const auto& h : dropped) pool.erase(h);
+    for (const auto& tx : block.transactions()) PoolErase(tx.hash());
+    for (const auto& h : dropped) PoolErase(h);
     // Pooled transactions that expire with this block can never be included.
-    for (auto it = pool.begin(); it != pool.end();) {
-      it = it->second.tx.valid_until_block() <= index ? pool.erase(it) : std::next(it);
+    std::vector<neo::UInt256> expired;
+    for (const auto& [hash, p] : pool) {
+      if (p.tx.valid_until_block() <= index) expired.push_back(hash);
     }
+    for (const auto& h : expired) PoolErase(h);
   }
   // Empty blocks every second would drown the log; they are there at debug level.
   (block.transactions().empty() ? log::Debug : log::Info)(

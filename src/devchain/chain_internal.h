@@ -8,10 +8,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/random.h"
@@ -55,6 +57,11 @@ struct Chain::Impl {
   std::vector<neo::UInt256> block_hashes;  // by index
   std::unordered_map<neo::UInt256, uint32_t, UInt256Hash> block_index;
   uint64_t tip_time_ms = 0;
+  // Every transaction on chain, and (hash, signer) for each Conflicts attribute on chain: the
+  // mempool's duplicate checks, kept in memory (32 bytes a transaction) rather than asked of
+  // SQLite on every submit.
+  std::unordered_set<neo::UInt256, UInt256Hash> on_chain;
+  std::set<std::pair<neo::UInt256, neo::UInt160>> conflicts;
 
   // Blocks are produced one at a time.
   std::mutex mine_mu;
@@ -63,6 +70,12 @@ struct Chain::Impl {
   mutable std::mutex pool_mu;
   std::unordered_map<neo::UInt256, PooledTx, UInt256Hash> pool;
   uint64_t next_arrival = 0;
+  // Indexes over `pool`, kept by PoolInsert/PoolErase: what each sender's pooled transactions
+  // owe in fees, and which pooled transactions declare a conflict with a hash.
+  std::map<neo::UInt160, int64_t> pool_fees;
+  std::unordered_multimap<neo::UInt256, neo::UInt256, UInt256Hash> pool_conflicts;
+  void PoolInsert(const neo::Transaction& tx);  // pool_mu held
+  void PoolErase(const neo::UInt256& hash);     // pool_mu held; no-op if absent
 
   // Block production.
   std::mutex run_mu;

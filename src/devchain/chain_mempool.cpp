@@ -102,26 +102,46 @@ Status CheckScript(std::span<const uint8_t> script) {
 }  // namespace
 
 bool Chain::Impl::OnChain(const neo::UInt256& hash) const {
-  auto rows = db->Query("SELECT 1 FROM txs WHERE hash = ?", {store::Blob(hash.span().begin(), hash.span().end())});
-  return rows.ok() && !rows->empty();
+  return on_chain.contains(hash);
 }
 
 bool Chain::Impl::ConflictsOnChain(const neo::UInt256& hash, const std::vector<neo::Signer>& signers) const {
-  for (const auto& s : signers) {
-    auto rows = db->Query("SELECT 1 FROM conflicts WHERE hash = ? AND signer = ?",
-                          {store::Blob(hash.span().begin(), hash.span().end()),
-                           store::Blob(s.account.span().begin(), s.account.span().end())});
-    if (rows.ok() && !rows->empty()) return true;
-  }
-  return false;
+  return std::any_of(signers.begin(), signers.end(), [&](const neo::Signer& s) {
+    return conflicts.contains({hash, s.account});
+  });
 }
 
 int64_t Chain::Impl::PoolFeesOf(const neo::UInt160& sender) const {
-  int64_t sum = 0;
-  for (const auto& [h, p] : pool) {
-    if (p.tx.sender() == sender) sum += p.tx.system_fee() + p.tx.network_fee();
+  auto it = pool_fees.find(sender);
+  return it == pool_fees.end() ? 0 : it->second;
+}
+
+void Chain::Impl::PoolInsert(const neo::Transaction& tx) {
+  pool_fees[tx.sender()] += tx.system_fee() + tx.network_fee();
+  for (const auto& attr : tx.attributes()) {
+    if (const auto* c = std::get_if<neo::ConflictsAttribute>(&attr.value)) pool_conflicts.emplace(c->hash, tx.hash());
   }
-  return sum;
+  pool.emplace(tx.hash(), PooledTx{.tx = tx, .arrival = next_arrival++});
+}
+
+void Chain::Impl::PoolErase(const neo::UInt256& hash) {
+  auto it = pool.find(hash);
+  if (it == pool.end()) return;
+  const neo::Transaction& tx = it->second.tx;
+  auto fees = pool_fees.find(tx.sender());
+  if (fees != pool_fees.end() && (fees->second -= tx.system_fee() + tx.network_fee()) <= 0) pool_fees.erase(fees);
+  for (const auto& attr : tx.attributes()) {
+    const auto* c = std::get_if<neo::ConflictsAttribute>(&attr.value);
+    if (c == nullptr) continue;
+    auto [first, last] = pool_conflicts.equal_range(c->hash);
+    for (auto i = first; i != last; ++i) {
+      if (i->second == hash) {
+        pool_conflicts.erase(i);
+        break;
+      }
+    }
+  }
+  pool.erase(it);
 }
 
 Status Chain::Impl::VerifyTransaction(const neo::Transaction& tx, uint32_t height, int64_t pool_fees) const {
@@ -243,15 +263,13 @@ StatusOr<std::vector<neo::UInt256>> Chain::Impl::PoolConflicts(const neo::Transa
     evict.push_back(c->hash);
     their_fees += it->second.tx.network_fee();
   }
-  for (const auto& [hash, p] : pool) {
-    for (const auto& attr : p.tx.attributes()) {
-      const auto* c = std::get_if<neo::ConflictsAttribute>(&attr.value);
-      if (c == nullptr || c->hash != tx.hash()) continue;
-      if (!signed_by(tx, p.tx.sender())) continue;
-      if (std::find(evict.begin(), evict.end(), hash) == evict.end()) {
-        evict.push_back(hash);
-        their_fees += p.tx.network_fee();
-      }
+  auto [first, last] = pool_conflicts.equal_range(tx.hash());
+  for (auto i = first; i != last; ++i) {
+    const neo::Transaction& pooled = pool.at(i->second).tx;
+    if (!signed_by(tx, pooled.sender())) continue;
+    if (std::find(evict.begin(), evict.end(), i->second) == evict.end()) {
+      evict.push_back(i->second);
+      their_fees += pooled.network_fee();
     }
   }
   if (!evict.empty() && tx.network_fee() <= their_fees) {
@@ -330,8 +348,8 @@ StatusOr<neo::UInt256> Chain::SubmitTransaction(std::span<const uint8_t> raw) {
       }
     }
     ASSIGN_OR_RETURN(auto evict, c.PoolConflicts(tx));
-    for (const auto& h : evict) c.pool.erase(h);
-    c.pool.emplace(tx.hash(), PooledTx{.tx = tx, .arrival = c.next_arrival++});
+    for (const auto& h : evict) c.PoolErase(h);
+    c.PoolInsert(tx);
   }
   state_lock.unlock();
   c.NotifyMempool(tx);
