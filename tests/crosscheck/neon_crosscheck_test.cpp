@@ -17,6 +17,7 @@
 
 #include "core/encoding.h"
 #include "core/random.h"
+#include "crosscheck/neon_install.h"
 #include "crypto/p256.h"
 #include "neo/account.h"
 #include "neo/payload_json.h"
@@ -28,25 +29,8 @@ namespace {
 
 namespace json = boost::json;
 constexpr int kCases = 300;
-constexpr const char* kNeonVersion = "5.10.1";
-
-// Installs neon-core into the build tree once (the npm registry is the one network source
-// tests may use); later runs reuse it.
-std::string EnsureNeonCore() {
-  std::string prefix = NEOSL_NPM_PREFIX;
-  std::string pkg = prefix + "/node_modules/@cityofzion/neon-core/package.json";
-  std::ifstream in(pkg);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().find(std::string("\"version\": \"") + kNeonVersion + "\"") == std::string::npos) {
-    std::filesystem::create_directories(prefix);
-    std::string cmd = "npm install --prefix '" + prefix +
-                      "' --no-audit --no-fund --silent --no-save @cityofzion/neon-core@" + kNeonVersion + " >'" +
-                      prefix + "/npm.log' 2>&1";
-    if (std::system(cmd.c_str()) != 0) return "";
-  }
-  return prefix + "/node_modules";
-}
+using testing::EnsureNeonCore;
+using testing::kNeonVersion;
 
 UInt160 RandomHash160(RandomSource& r) {
   std::array<uint8_t, 20> b;
