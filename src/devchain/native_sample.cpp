@@ -125,28 +125,20 @@ class SampleConsumer final : public NativeContract {
                kStates | kAllowNotify,
                false,
                OnServiceResponse});
-    AddMethod({"getResponse",
-               {{"requestId", "Integer"}},
-               "Array",
-               1 << 15,
-               0,
-               kReadStates,
-               true,
-               [](ApplicationEngine& engine, std::vector<StackItemPtr>& args) -> StatusOr<StackItemPtr> {
-                 ASSIGN_OR_RETURN(Int256 id, internal::ArgInteger(args[0], "requestId"));
-                 return ReadAsArray(engine.snapshot(), RequestKey(kPrefixResponse, id));
-               }});
-    AddMethod({"getRequest",
-               {{"requestId", "Integer"}},
-               "Array",
-               1 << 15,
-               0,
-               kReadStates,
-               true,
-               [](ApplicationEngine& engine, std::vector<StackItemPtr>& args) -> StatusOr<StackItemPtr> {
-                 ASSIGN_OR_RETURN(Int256 id, internal::ArgInteger(args[0], "requestId"));
-                 return ReadAsArray(engine.snapshot(), RequestKey(kPrefixRequest, id));
-               }});
+    // The stored answer and request: safe reads, null while there is none.
+    for (auto [name, prefix] : {std::pair{"getResponse", kPrefixResponse}, std::pair{"getRequest", kPrefixRequest}}) {
+      AddMethod({name,
+                 {{"requestId", "Integer"}},
+                 "Array",
+                 1 << 15,
+                 0,
+                 kReadStates,
+                 true,
+                 [prefix](ApplicationEngine& engine, std::vector<StackItemPtr>& args) -> StatusOr<StackItemPtr> {
+                   ASSIGN_OR_RETURN(Int256 id, internal::ArgInteger(args[0], "requestId"));
+                   return ReadAsArray(engine.snapshot(), RequestKey(prefix, id));
+                 }});
+    }
     // Lets the sample hold GAS (a dApp paying for services); any other token is refused.
     AddMethod({"onNEP17Payment",
                {{"from", "Hash160"}, {"amount", "Integer"}, {"data", "Any"}},
