@@ -1,0 +1,334 @@
+#include "tee/socket_relay.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <unistd.h>
+#include <utility>
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+namespace neosl::tee {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+std::string ErrnoText(int err) {
+  char buf[128];
+  // GNU strerror_r returns the message, which may or may not live in `buf`.
+  return std::string(strerror_r(err, buf, sizeof(buf)));
+}
+
+bool IsPrivateV4(uint32_t a) {  // host byte order
+  const uint32_t first = a >> 24;
+  return first == 0 ||                        // 0.0.0.0/8: "this network", unspecified
+         first == 10 ||                       // 10/8
+         first == 127 ||                      // loopback
+         (a & 0xffc00000u) == 0x64400000u ||  // 100.64/10: carrier-grade NAT
+         (a & 0xffff0000u) == 0xa9fe0000u ||  // 169.254/16: link-local (cloud metadata)
+         (a & 0xfff00000u) == 0xac100000u ||  // 172.16/12
+         (a & 0xffffff00u) == 0xc0000000u ||  // 192.0.0/24: IETF protocol assignments
+         (a & 0xffff0000u) == 0xc0a80000u ||  // 192.168/16
+         (a & 0xfffe0000u) == 0xc6120000u ||  // 198.18/15: benchmarking
+         a >= 0xe0000000u;                    // multicast, reserved, broadcast
+}
+
+uint32_t V4At(const uint8_t* b) {
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+}
+
+bool AllZero(const uint8_t* b, size_t n) {
+  return std::all_of(b, b + n, [](uint8_t x) { return x == 0; });
+}
+
+bool IsPrivateV6(const uint8_t* b) {
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static constexpr uint8_t kSiit[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+  static constexpr uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (AllZero(b, 12)) return true;  // ::, ::1 and the deprecated v4-compatible ::a.b.c.d
+  if (std::memcmp(b, kMapped, 12) == 0 || std::memcmp(b, kSiit, 12) == 0 || std::memcmp(b, kNat64, 12) == 0) {
+    return IsPrivateV4(V4At(b + 12));
+  }
+  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b) return true;  // 64:ff9b:1::/48 local NAT64
+  if (b[0] == 0x20 && b[1] == 0x02) return IsPrivateV4(V4At(b + 2));              // 6to4
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) return true;        // Teredo: hides its v4 peer
+  if (b[0] == 0x01 && b[1] == 0x00 && AllZero(b + 2, 6)) return true;             // 100::/64 discard
+  if ((b[0] & 0xfe) == 0xfc) return true;                                         // fc00::/7 unique local
+  if (b[0] == 0xfe && (b[1] & 0x80) == 0x80) return true;  // fe80::/10 link-local, fec0::/10 site-local
+  if (b[0] == 0xff) return true;                           // multicast
+  return false;
+}
+
+int RemainingMs(steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, 1'000'000'000));
+}
+
+// Polls one fd until `events`, the deadline, or a signal-free error. Returns revents, 0 on timeout.
+StatusOr<short> PollUntil(int fd, short events, steady_clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, RemainingMs(deadline));
+    if (n > 0) return p.revents;
+    if (n == 0) return short{0};
+    if (errno != EINTR) return UnavailableError("poll failed: " + ErrnoText(errno));
+  }
+}
+
+}  // namespace
+
+bool IsPrivateAddress(const sockaddr* address) {
+  if (address == nullptr) return true;
+  if (address->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(address);
+    return IsPrivateV4(ntohl(in->sin_addr.s_addr));
+  }
+  if (address->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+    return IsPrivateV6(in6->sin6_addr.s6_addr);
+  }
+  return true;
+}
+
+struct SocketRelay::Connection {
+  explicit Connection(int fd_in, steady_clock::time_point now) : fd(fd_in), last_used(now) {}
+  ~Connection() { ::close(fd); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Shutting down (rather than closing) wakes a Recv blocked in poll without letting the fd
+  // number be reused under it; the fd is closed when the last user lets go.
+  void Shutdown() {
+    closed.store(true);
+    ::shutdown(fd, SHUT_RDWR);
+  }
+
+  const int fd;
+  std::mutex send_mu;  // one writer at a time keeps a message's bytes together
+  std::mutex recv_mu;
+  std::atomic<bool> closed{false};
+  // Guarded by SocketRelay::mu_.
+  steady_clock::time_point last_used;
+  int busy = 0;
+};
+
+SocketRelay::SocketRelay(SocketRelayOptions options, const Clock& clock) : options_(options), clock_(clock) {}
+
+SocketRelay::~SocketRelay() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, conn] : connections_) conn->Shutdown();
+  connections_.clear();
+}
+
+StatusOr<uint64_t> SocketRelay::Connect(const std::string& host, uint16_t port, milliseconds timeout) {
+  const auto deadline = steady_clock::now() + timeout;
+  if (host.empty() || port == 0) return InvalidArgumentError("relay destination needs a host and a port");
+  {
+    std::lock_guard lock(mu_);
+    CloseIdleLocked();
+    if (connections_.size() >= options_.max_connections) {
+      return ResourceExhaustedError("relay connection limit reached (" + std::to_string(options_.max_connections) +
+                                    " open)");
+    }
+  }
+
+  // Brackets around an IPv6 literal come from URLs; getaddrinfo wants the bare address.
+  std::string name = host;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &found);
+  if (rc != 0) return UnavailableError("cannot resolve " + host + ": " + ::gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
+
+  // Every address is checked before any is tried: a name with one public and one internal
+  // address is refused outright rather than depending on which one answers.
+  if (!options_.allow_private_networks) {
+    for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
+      if (IsPrivateAddress(ai->ai_addr)) {
+        return PermissionDeniedError("destination " + host + " resolves to a private address");
+      }
+    }
+  }
+
+  Status last = UnavailableError("cannot connect to " + host + ": no usable address");
+  for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
+    if (steady_clock::now() >= deadline) break;
+    int fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last = UnavailableError("cannot connect to " + host + ": " + ErrnoText(errno));
+      continue;
+    }
+    auto conn = std::make_shared<Connection>(fd, clock_.SteadyNow());
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+      if (errno != EINPROGRESS) {
+        last = UnavailableError("cannot connect to " + host + ": " + ErrnoText(errno));
+        continue;
+      }
+      ASSIGN_OR_RETURN(short revents, PollUntil(fd, POLLOUT, deadline));
+      if (revents == 0) break;
+      int err = 0;
+      socklen_t len = sizeof(err);
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+      if (err != 0) {
+        last = UnavailableError("cannot connect to " + host + ": " + ErrnoText(err));
+        continue;
+      }
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));  // TLS records are small and latency-bound
+
+    std::lock_guard lock(mu_);
+    if (connections_.size() >= options_.max_connections) {
+      return ResourceExhaustedError("relay connection limit reached (" + std::to_string(options_.max_connections) +
+                                    " open)");
+    }
+    uint64_t id = next_id_++;
+    connections_.emplace(id, std::move(conn));
+    return id;
+  }
+  if (steady_clock::now() >= deadline) {
+    return DeadlineExceededError("connecting to " + host + " timed out after " + std::to_string(timeout.count()) +
+                                 " ms");
+  }
+  return last;
+}
+
+std::shared_ptr<SocketRelay::Connection> SocketRelay::Find(uint64_t conn) const {
+  std::lock_guard lock(mu_);
+  auto it = connections_.find(conn);
+  if (it == connections_.end()) return nullptr;
+  it->second->busy++;
+  it->second->last_used = clock_.SteadyNow();
+  return it->second;
+}
+
+namespace {
+// Marks a connection in use for the duration of a call, so idle sweeps leave it alone.
+template <typename Conn>
+class BusyScope {
+ public:
+  BusyScope(std::mutex& mu, const Clock& clock, std::shared_ptr<Conn> conn)
+      : mu_(mu), clock_(clock), conn_(std::move(conn)) {}
+  ~BusyScope() {
+    if (!conn_) return;
+    std::lock_guard lock(mu_);
+    conn_->busy--;
+    conn_->last_used = clock_.SteadyNow();
+  }
+  BusyScope(const BusyScope&) = delete;
+  BusyScope& operator=(const BusyScope&) = delete;
+  Conn* get() const { return conn_.get(); }
+
+ private:
+  std::mutex& mu_;
+  const Clock& clock_;
+  std::shared_ptr<Conn> conn_;
+};
+}  // namespace
+
+Status SocketRelay::Send(uint64_t id, std::span<const uint8_t> data) {
+  BusyScope scope(mu_, clock_, Find(id));
+  Connection* conn = scope.get();
+  if (conn == nullptr) return NotFoundError("relay connection " + std::to_string(id) + " is not open");
+  std::lock_guard lock(conn->send_mu);
+  size_t sent = 0;
+  auto deadline = steady_clock::now() + options_.send_timeout;
+  while (sent < data.size()) {
+    if (conn->closed.load()) return NotFoundError("relay connection " + std::to_string(id) + " was closed");
+    ssize_t n = ::send(conn->fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      deadline = steady_clock::now() + options_.send_timeout;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      ASSIGN_OR_RETURN(short revents, PollUntil(conn->fd, POLLOUT, deadline));
+      if (revents == 0) return DeadlineExceededError("peer stopped reading on relay connection " + std::to_string(id));
+      continue;
+    }
+    return UnavailableError("send on relay connection " + std::to_string(id) + " failed: " + ErrnoText(errno));
+  }
+  return Status();
+}
+
+StatusOr<std::vector<uint8_t>> SocketRelay::Recv(uint64_t id, size_t max_bytes, milliseconds timeout) {
+  const auto deadline = steady_clock::now() + timeout;
+  BusyScope scope(mu_, clock_, Find(id));
+  Connection* conn = scope.get();
+  if (conn == nullptr) return NotFoundError("relay connection " + std::to_string(id) + " is not open");
+  if (max_bytes == 0) return InvalidArgumentError("Recv needs max_bytes > 0");
+  std::vector<uint8_t> buf(std::min(max_bytes, options_.max_recv_bytes));
+  std::lock_guard lock(conn->recv_mu);
+  for (;;) {
+    if (conn->closed.load()) return NotFoundError("relay connection " + std::to_string(id) + " was closed");
+    ssize_t n = ::recv(conn->fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n >= 0) {
+      if (n == 0 && conn->closed.load()) return NotFoundError("relay connection " + std::to_string(id) + " was closed");
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return UnavailableError("receive on relay connection " + std::to_string(id) + " failed: " + ErrnoText(errno));
+    }
+    ASSIGN_OR_RETURN(short revents, PollUntil(conn->fd, POLLIN, deadline));
+    if (revents == 0) {
+      return DeadlineExceededError("no data on relay connection " + std::to_string(id) + " within " +
+                                   std::to_string(timeout.count()) + " ms");
+    }
+  }
+}
+
+void SocketRelay::Close(uint64_t id) {
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard lock(mu_);
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    conn = std::move(it->second);
+    connections_.erase(it);
+  }
+  conn->Shutdown();
+}
+
+size_t SocketRelay::CloseIdle() {
+  std::lock_guard lock(mu_);
+  return CloseIdleLocked();
+}
+
+size_t SocketRelay::CloseIdleLocked() {
+  const auto now = clock_.SteadyNow();
+  size_t closed = 0;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    Connection& conn = *it->second;
+    if (conn.busy == 0 && now - conn.last_used >= options_.max_idle) {
+      conn.Shutdown();
+      it = connections_.erase(it);
+      ++closed;
+    } else {
+      ++it;
+    }
+  }
+  return closed;
+}
+
+size_t SocketRelay::open_connections() const {
+  std::lock_guard lock(mu_);
+  return connections_.size();
+}
+
+}  // namespace neosl::tee
