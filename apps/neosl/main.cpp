@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/neosl/attest_cli.h"
 #include "apps/neosl/devchain_cli.h"
+#include "apps/neosl/enclave_cli.h"
 #include "apps/neosl/neo_cli.h"
 #include "apps/neosl/serve.h"
 #include "core/config.h"
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "Print the version as JSON");
   auto run_neo = neosl::app::AddNeoCommands(app);
   auto run_devchain = neosl::app::AddDevchainCommands(app);
+  auto run_attest = neosl::app::AddAttestCommands(app);
+  auto run_enclave = neosl::app::AddEnclaveCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -55,6 +59,8 @@ int main(int argc, char** argv) {
   }
   if (int rc = run_neo(); rc >= 0) return rc;
   if (int rc = run_devchain(); rc >= 0) return rc;
+  if (int rc = run_attest(); rc >= 0) return rc;
+  if (int rc = run_enclave(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

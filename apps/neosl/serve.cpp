@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "apps/neosl/devchain_cli.h"
+#include "apps/neosl/enclave_host.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -162,6 +163,11 @@ int RunServe(const ServeFlags& flags) {
     log::Warn("the admin key file is missing; the admin key in the store is still valid", {{"path", admin_file}});
   }
 
+  // The enclave: every key and secret lives there (docs/enclave.md).
+  auto enclave_or = StartEnclave(config, data_dir);
+  if (!enclave_or.ok()) return Fail(enclave_or.status().Annotate("starting the enclave"));
+  std::unique_ptr<RunningEnclave> enclave = std::move(*enclave_or);
+
   // The chain: a real node when chain.rpc_url is set, else the embedded devchain.
   std::unique_ptr<EmbeddedChain> devchain;
   std::unique_ptr<neo::HttpRpcClient> chain_rpc;
@@ -193,8 +199,10 @@ int RunServe(const ServeFlags& flags) {
   gateway::Gateway gw(auth, limiter, random, config.Bool("log.requests"));
   gateway::RegisterSystemRoutes(gw,
                                 {{"store", [&store] { return store->Ping(); }},
-                                 {"chain", [&chain_rpc] { return chain_rpc->GetBlockCount().status(); }}},
+                                 {"chain", [&chain_rpc] { return chain_rpc->GetBlockCount().status(); }},
+                                 {"enclave", [&enclave] { return enclave->Ping(); }}},
                                 clock);
+  gateway::RegisterAttestationRoute(gw, [&enclave](std::span<const uint8_t> nonce) { return enclave->Attest(nonce); });
   gateway::RegisterAccountRoutes(gw, accounts);
   gw.Freeze();
 
@@ -235,6 +243,7 @@ int RunServe(const ServeFlags& flags) {
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
   if (devchain) devchain->Stop();
+  enclave->Stop();
   unlink(addr_file.c_str());
   log::Info("stopped", {{"drained", drained}});
   log::Flush();

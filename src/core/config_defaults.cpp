@@ -74,6 +74,22 @@ chain:
     block_ms: 1000            # block interval; 0 mines as soon as a transaction arrives
     data_dir: ""              # empty: <data_dir>/devchain
     wallets: 10               # funded development wallets (public keys: `neosl devchain wallets`)
+
+enclave:
+  # sim: a hardened child process with simulated quotes (development; verifiers refuse it unless
+  # they allow simulation). sgx: the same program under Gramine-SGX (docs/enclave.md).
+  backend: sim
+  sealed_dir: ""              # empty: <data_dir>/enclave; the only directory the enclave can touch
+  platform_secret_file: ""    # empty: <data_dir>/platform.secret (0600, made once); sealing keys derive from it
+  # signer: sealed state opens in any build signed by the same signer (survives rebuilds).
+  # measurement: only in this exact binary (an upgrade needs `neosl enclave migrate`).
+  seal_policy: signer
+  # Production: the enclave measurement signed offline with `neosl enclave sign`. Empty: a
+  # development signer key (<data_dir>/enclave-signer.key, made once) signs each build at start.
+  sigstruct_file: ""
+  ca_file: "/etc/ssl/certs/ca-certificates.crt"  # trust anchors for HTTPS made inside the enclave
+  allow_private_networks: false  # let enclave HTTPS reach loopback and private addresses (tests only)
+  call_timeout_ms: 10000      # how long a call into the enclave may take
 )yaml";
 }
 

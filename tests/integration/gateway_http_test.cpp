@@ -208,6 +208,7 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/ready", "get"},
                                                                {"/metrics", "get"},
                                                                {"/v1/openapi.json", "get"},
+                                                               {"/v1/attestation", "get"},
                                                                {"/v1/accounts", "post"},
                                                                {"/v1/accounts", "get"},
                                                                {"/v1/accounts/me", "get"},

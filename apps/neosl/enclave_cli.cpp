@@ -1,0 +1,350 @@
+#include "apps/neosl/enclave_cli.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include "core/clock.h"
+#include "core/encoding.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "crypto/ecies.h"
+#include "tee/attestation.h"
+#include "tee/channel.h"
+#include "tee/enclave_server.h"
+#include "tee/keys.h"
+#include "tee/locked_memory.h"
+#include "tee/measurement.h"
+#include "tee/sandbox.h"
+#include "tee/sealing.h"
+#include "tee/sim_quote.h"
+#include "tee/tls_relay.h"
+
+namespace neosl::app {
+namespace {
+
+namespace json = boost::json;
+namespace v1 = neosl::tee::v1;
+
+int Fail(std::string_view command, const Status& s) {
+  std::fprintf(stderr, "neosl %.*s: %s\n", int(command.size()), command.data(), s.ToString().c_str());
+  return 1;
+}
+
+StatusOr<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFoundError("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct EnclaveFlags {
+  int channel_fd = -1;
+  std::string sealed_dir;
+  std::string platform_secret;
+  std::string seal_policy = "signer";
+  std::string sigstruct;
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  bool test_commands = false;
+};
+
+// Everything the enclave holds, made before the sandbox closes the file system.
+struct EnclaveState {
+  tee::Measurement measurement{};
+  std::unique_ptr<tee::Sealer> sealer;
+  tee::SealPolicy policy = tee::SealPolicy::kSigner;
+  std::optional<tee::EnclaveKeys> keys;
+  std::optional<tee::SimQuotingEnclave> quoting;
+  std::string ca_pem;
+  bool test_commands = false;
+
+  // The HTTPS client over the host's relay, made on first use (it needs the channel).
+  std::mutex fetch_mu;
+  std::unique_ptr<tee::OcallByteRelay> relay;
+  std::unique_ptr<tee::EnclaveTlsClient> tls;
+};
+
+v1::EcallResponse Error(const Status& s) {
+  return tee::EcallErrorResponse(s);
+}
+
+v1::EcallResponse Attest(EnclaveState& st, const v1::AttestRequest& req) {
+  if (req.nonce().empty() || req.nonce().size() > 64) {
+    return Error(InvalidArgumentError("attest: the nonce must be 1 to 64 bytes"));
+  }
+  const auto public_keys = st.keys->Public();
+  const auto canonical = public_keys.Canonical();
+  std::span<const uint8_t> nonce(reinterpret_cast<const uint8_t*>(req.nonce().data()), req.nonce().size());
+  tee::Evidence e;
+  e.backend = std::string(tee::kBackendSim);
+  e.measurement = st.measurement;
+  e.report_data = tee::ReportData(canonical, nonce);
+  e.public_keys = public_keys.ToJson();
+  e.timestamp_ms = SystemClock::Instance().NowUnixMillis();
+  if (Status s = st.quoting->Quote(e); !s.ok()) return Error(s);
+  v1::EcallResponse r;
+  r.set_evidence_json(json::serialize(tee::EvidenceToJson(e)));
+  return r;
+}
+
+v1::EcallResponse Fetch(EnclaveState& st, const v1::FetchRequest& req, tee::Channel& channel) {
+  tee::EnclaveTlsClient* client = nullptr;
+  {
+    std::lock_guard lock(st.fetch_mu);
+    if (!st.tls) {
+      st.relay = std::make_unique<tee::OcallByteRelay>(channel);
+      auto made = tee::EnclaveTlsClient::Create(tee::TlsClientOptions{.ca_pem = st.ca_pem}, *st.relay);
+      if (!made.ok()) return Error(made.status());
+      st.tls = std::move(*made);
+    }
+    client = st.tls.get();
+  }
+  tee::HttpsRequest https;
+  https.method = req.method().empty() ? "GET" : req.method();
+  https.url = req.url();
+  for (const auto& h : req.headers()) https.headers.emplace_back(h.name(), h.value());
+  https.body.assign(req.body().begin(), req.body().end());
+  if (req.timeout_ms() > 0) https.timeout = std::chrono::milliseconds(req.timeout_ms());
+  auto response = client->Fetch(https);
+  if (!response.ok()) return Error(response.status());
+  v1::EcallResponse r;
+  auto* out = r.mutable_fetch();
+  out->set_status(static_cast<uint32_t>(response->status));
+  for (const auto& [name, value] : response->headers) {
+    auto* h = out->add_headers();
+    h->set_name(name);
+    h->set_value(value);
+  }
+  out->set_body(std::string(response->body.begin(), response->body.end()));
+  return r;
+}
+
+v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Channel& channel) {
+  v1::EcallResponse r;
+  switch (req.call_case()) {
+    case v1::EcallRequest::kPing: r.set_pong(req.ping().payload()); return r;
+    case v1::EcallRequest::kGetPublicKeys: {
+      const auto keys = st.keys->Public();
+      auto* out = r.mutable_public_keys();
+      auto compressed = [](const crypto::PublicKey& k) {
+        auto c = k.Compressed();
+        return std::string(c.begin(), c.end());
+      };
+      out->set_neo(compressed(keys.neo));
+      out->set_vrf(compressed(keys.vrf));
+      out->set_report(compressed(keys.report));
+      out->set_ecies(compressed(keys.ecies));
+      out->set_measurement(std::string(st.measurement.begin(), st.measurement.end()));
+      return r;
+    }
+    case v1::EcallRequest::kSign: {
+      const auto& m = req.sign().message();
+      std::span<const uint8_t> message(reinterpret_cast<const uint8_t*>(m.data()), m.size());
+      const crypto::PrivateKey& key = req.sign().key() == v1::SignRequest::REPORT ? st.keys->report : st.keys->neo;
+      crypto::Signature sig = key.Sign(message);
+      r.set_signature(std::string(sig.begin(), sig.end()));
+      return r;
+    }
+    case v1::EcallRequest::kAttest: return Attest(st, req.attest());
+    case v1::EcallRequest::kSeal: {
+      const auto& p = req.seal().plaintext();
+      auto sealed = st.sealer->Seal(st.policy, std::span(reinterpret_cast<const uint8_t*>(p.data()), p.size()),
+                                    "host/" + req.seal().label(), SecureRandom::Instance());
+      if (!sealed.ok()) return Error(sealed.status());
+      r.set_sealed(std::string(sealed->begin(), sealed->end()));
+      return r;
+    }
+    case v1::EcallRequest::kUnseal: {
+      // Only what the host sealed itself ("host/" labels) comes back out; the enclave's own
+      // state and the secrets it keeps are never unsealed for the host.
+      const auto& b = req.unseal().blob();
+      auto plain = st.sealer->Unseal(std::span(reinterpret_cast<const uint8_t*>(b.data()), b.size()),
+                                     "host/" + req.unseal().label());
+      if (!plain.ok()) return Error(plain.status());
+      r.set_plaintext(std::string(plain->bytes().begin(), plain->bytes().end()));
+      return r;
+    }
+    case v1::EcallRequest::kEciesDecrypt: {
+      if (!st.test_commands) {
+        return Error(PermissionDeniedError(
+            "ecies_decrypt is not served to the host: secrets are decrypted only inside the enclave"));
+      }
+      const auto& b = req.ecies_decrypt().blob();
+      const auto& info = req.ecies_decrypt().info();
+      auto plain = crypto::EciesDecrypt(st.keys->ecies, std::span(reinterpret_cast<const uint8_t*>(b.data()), b.size()),
+                                        std::span(reinterpret_cast<const uint8_t*>(info.data()), info.size()));
+      if (!plain.ok()) return Error(plain.status());
+      r.set_plaintext(std::string(plain->bytes().begin(), plain->bytes().end()));
+      return r;
+    }
+    case v1::EcallRequest::kFetch: return Fetch(st, req.fetch(), channel);
+    case v1::EcallRequest::kTest: {
+      if (!st.test_commands) return Error(PermissionDeniedError("test commands are disabled in this enclave"));
+      const auto& t = req.test();
+      if (t.crash()) std::abort();
+      if (t.sleep_ms() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(t.sleep_ms()));
+      r.set_test(t.echo());
+      return r;
+    }
+    case v1::EcallRequest::CALL_NOT_SET: break;
+  }
+  return Error(InvalidArgumentError("empty or unknown ECALL"));
+}
+
+// Locks the pages the process holds now — the keys, loaded before the sandbox — so they are
+// never swapped out. Later mappings are not locked (see tee::LockCurrentMemory).
+std::string LockMemory() {
+  Status s = tee::LockCurrentMemory();
+  return s.ok() ? "key pages locked" : "not locked: " + std::string(s.message());
+}
+
+int RunEnclave(const EnclaveFlags& f) {
+  const std::string_view cmd = "enclave";
+  if (f.channel_fd < 0)
+    return Fail(cmd, InvalidArgumentError("--channel-fd is required (neosl serve starts the enclave)"));
+  if (f.sealed_dir.empty() || f.platform_secret.empty()) {
+    return Fail(cmd, InvalidArgumentError("--sealed-dir and --platform-secret are required"));
+  }
+  // No log::Init here: it starts a flusher thread, and the sandbox needs a single-threaded
+  // process. Until the channel is up, the few lines go to stderr (the host's log).
+  auto st = std::make_unique<EnclaveState>();
+  st->test_commands = f.test_commands;
+  if (f.seal_policy == "signer") {
+    st->policy = tee::SealPolicy::kSigner;
+  } else if (f.seal_policy == "measurement") {
+    st->policy = tee::SealPolicy::kMeasurement;
+  } else {
+    return Fail(cmd, InvalidArgumentError("--seal-policy must be signer or measurement"));
+  }
+
+  auto measurement = tee::MeasureSelf();
+  if (!measurement.ok()) return Fail(cmd, measurement.status());
+  st->measurement = *measurement;
+  auto secret = tee::LoadOrCreatePlatformSecret(f.platform_secret, SecureRandom::Instance());
+  if (!secret.ok()) return Fail(cmd, secret.status());
+  std::optional<tee::SigStruct> sigstruct;
+  if (!f.sigstruct.empty()) {
+    auto text = ReadText(f.sigstruct);
+    if (!text.ok()) return Fail(cmd, text.status());
+    auto decoded = tee::SigStruct::Decode(*text);
+    if (!decoded.ok()) return Fail(cmd, decoded.status().Annotate(f.sigstruct));
+    sigstruct = std::move(*decoded);
+  }
+  st->sealer = std::make_unique<tee::Sealer>(std::move(*secret), st->measurement, std::move(sigstruct));
+  if (st->policy == tee::SealPolicy::kSigner) {
+    if (Status s = st->sealer->SignerStatus(); !s.ok()) return Fail(cmd, s.Annotate("signer sealing policy"));
+  }
+  auto keys = tee::KeyStore::LoadOrCreate(*st->sealer, st->policy, f.sealed_dir, SecureRandom::Instance());
+  if (!keys.ok()) return Fail(cmd, keys.status());
+  st->keys.emplace(std::move(*keys));
+  auto quoting = tee::SimQuotingEnclave::Create(SecureRandom::Instance());
+  if (!quoting.ok()) return Fail(cmd, quoting.status());
+  st->quoting.emplace(std::move(*quoting));
+  if (!f.ca_file.empty()) {
+    auto pem = ReadText(f.ca_file);
+    if (!pem.ok()) return Fail(cmd, pem.status().Annotate("--ca-file"));
+    st->ca_pem = std::move(*pem);
+  }
+
+  const std::string memory = LockMemory();
+  if (Status s = tee::ApplySandbox({.sealed_dir = f.sealed_dir, .keep_fds = {f.channel_fd, 2}}); !s.ok()) {
+    return Fail(cmd, s.Annotate("sandbox"));
+  }
+  EnclaveState* state = st.get();
+  std::atomic<bool> announced{false};
+  return tee::RunEnclaveServer(
+      f.channel_fd, [state, &announced, memory](const v1::EcallRequest& req, tee::Channel& channel) {
+        if (!announced.exchange(true)) {
+          tee::OcallLogSink(channel).Info(
+              "enclave ready",
+              {{"backend", "sim"}, {"measurement", tee::MeasurementHex(state->measurement)}, {"memory", memory}});
+        }
+        return Serve(*state, req, channel);
+      });
+}
+
+int RunMeasure(const std::string& binary) {
+  auto m = binary.empty() ? tee::MeasureSelf() : tee::MeasureFile(binary);
+  if (!m.ok()) return Fail("enclave measure", m.status());
+  std::printf("%s\n", json::serialize(json::object{{"measurement", tee::MeasurementHex(*m)}}).c_str());
+  return 0;
+}
+
+struct SignFlags {
+  std::string key_file;
+  std::string binary;
+  uint32_t isv_svn = 1;
+  std::string out;
+  bool new_key = false;
+};
+
+int RunSign(const SignFlags& f) {
+  const std::string_view cmd = "enclave sign";
+  if (f.new_key) {
+    // A fresh signing key: 32 random bytes as hex in a 0600 file, made once.
+    auto made = tee::LoadOrCreatePlatformSecret(f.key_file, SecureRandom::Instance());
+    if (!made.ok()) return Fail(cmd, made.status());
+  }
+  auto raw = tee::internal::ReadSmallFile(f.key_file, 64);
+  if (!raw.ok()) return Fail(cmd, raw.status());
+  auto key = crypto::PrivateKey::FromBytes(*raw);
+  if (!key.ok()) return Fail(cmd, InvalidArgumentError(f.key_file + " does not hold a P-256 signing key"));
+  auto m = f.binary.empty() ? tee::MeasureSelf() : tee::MeasureFile(f.binary);
+  if (!m.ok()) return Fail(cmd, m.status());
+  auto sig = tee::SigStruct::Sign(*key, *m, f.isv_svn);
+  if (!sig.ok()) return Fail(cmd, sig.status());
+  const std::string encoded = sig->Encode();
+  if (!f.out.empty()) {
+    std::ofstream out(f.out, std::ios::trunc);
+    out << encoded << "\n";
+    if (!out.good()) return Fail(cmd, UnavailableError("cannot write " + f.out));
+  }
+  std::printf("%s\n", encoded.c_str());
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> AddEnclaveCommands(CLI::App& app) {
+  auto* cmd = app.add_subcommand("enclave", "The enclave program (started by neosl serve) and its tools");
+  cmd->require_subcommand(0, 1);  // `neosl enclave` alone is the enclave program
+  auto run = std::make_shared<EnclaveFlags>();
+  cmd->add_option("--channel-fd", run->channel_fd, "the socket to the host (set by neosl serve)");
+  cmd->add_option("--sealed-dir", run->sealed_dir, "the sealed-state directory; the only one the enclave can touch");
+  cmd->add_option("--platform-secret", run->platform_secret, "the platform secret file (0600, made once)");
+  cmd->add_option("--seal-policy", run->seal_policy, "signer (default) or measurement");
+  cmd->add_option("--sigstruct", run->sigstruct, "the signed measurement (neosl enclave sign), for the signer policy");
+  cmd->add_option("--ca-file", run->ca_file, "trust anchors for HTTPS made inside the enclave");
+  cmd->add_flag("--test-commands", run->test_commands, "serve test-only ECALLs (tests and benchmarks only)");
+
+  auto* measure = cmd->add_subcommand("measure", "Print the enclave measurement (SHA-256) of a binary");
+  auto measure_binary = std::make_shared<std::string>();
+  measure->add_option("--binary", *measure_binary, "the neosl binary (default: this one)");
+
+  auto* sign = cmd->add_subcommand(
+      "sign", "Sign a binary's measurement with the enclave-signing key (a sigstruct, for the signer sealing policy)");
+  auto sign_flags = std::make_shared<SignFlags>();
+  sign->add_option("--key", sign_flags->key_file, "the signing key: a file of 32 raw bytes (mode 0600)")->required();
+  sign->add_flag("--new-key", sign_flags->new_key, "create the key file if it does not exist");
+  sign->add_option("--binary", sign_flags->binary, "the neosl binary to sign (default: this one)");
+  sign->add_option("--isv-svn", sign_flags->isv_svn, "security version; sealed state never opens in a lower one");
+  sign->add_option("--out", sign_flags->out, "also write the sigstruct JSON here");
+
+  return [cmd, measure, sign, run, measure_binary, sign_flags]() -> int {
+    if (measure->parsed()) return RunMeasure(*measure_binary);
+    if (sign->parsed()) return RunSign(*sign_flags);
+    if (cmd->parsed()) return RunEnclave(*run);
+    return -1;
+  };
+}
+
+}  // namespace neosl::app

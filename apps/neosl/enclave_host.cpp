@@ -1,0 +1,136 @@
+#include "apps/neosl/enclave_host.h"
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <boost/json.hpp>
+
+#include "core/log.h"
+#include "core/random.h"
+#include "tee/measurement.h"
+#include "tee/sealing.h"
+
+namespace neosl::app {
+namespace {
+
+namespace json = boost::json;
+namespace v1 = tee::v1;
+
+std::string Or(const std::string& value, const std::string& fallback) {
+  return value.empty() ? fallback : value;
+}
+
+StatusOr<std::string> SelfPath() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return UnavailableError("cannot find this program's path: " + ec.message());
+  return path.string();
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> EnclaveArgs(const Config& config, const std::string& data_dir) {
+  if (config.String("enclave.backend") != "sim") {
+    return UnimplementedError("enclave.backend '" + config.String("enclave.backend") +
+                              "' is not built into this binary (supported: sim; sgx: see docs/enclave.md)");
+  }
+  const std::string sealed_dir = Or(config.String("enclave.sealed_dir"), data_dir + "/enclave");
+  const std::string secret = Or(config.String("enclave.platform_secret_file"), data_dir + "/platform.secret");
+  const std::string& policy = config.String("enclave.seal_policy");
+  if (policy != "signer" && policy != "measurement") {
+    return InvalidArgumentError("enclave.seal_policy must be signer or measurement, not '" + policy + "'");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(sealed_dir, ec);
+  if (ec) return UnavailableError("cannot create " + sealed_dir + ": " + ec.message());
+  std::filesystem::permissions(sealed_dir, std::filesystem::perms::owner_all, ec);
+
+  std::vector<std::string> args = {"enclave",
+                                   "--sealed-dir",
+                                   sealed_dir,
+                                   "--platform-secret",
+                                   secret,
+                                   "--seal-policy",
+                                   policy,
+                                   "--ca-file",
+                                   config.String("enclave.ca_file")};
+  std::string sigstruct = config.String("enclave.sigstruct_file");
+  if (policy == "signer" && sigstruct.empty()) {
+    // Development: a signer key kept beside the data signs whatever build runs, so rebuilds keep
+    // their sealed state. Production signs offline and sets enclave.sigstruct_file.
+    ASSIGN_OR_RETURN(SecretBytes key_bytes,
+                     tee::LoadOrCreatePlatformSecret(data_dir + "/enclave-signer.key", SecureRandom::Instance()));
+    ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::FromBytes(key_bytes.bytes()));
+    ASSIGN_OR_RETURN(std::string self, SelfPath());
+    ASSIGN_OR_RETURN(tee::Measurement m, tee::MeasureFile(self));
+    ASSIGN_OR_RETURN(tee::SigStruct signed_measurement, tee::SigStruct::Sign(key, m, 1));
+    sigstruct = data_dir + "/enclave.sigstruct";
+    const std::string encoded = signed_measurement.Encode();
+    RETURN_IF_ERROR(tee::internal::WriteFileDurably(
+        sigstruct, std::span(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()), true));
+  }
+  if (!sigstruct.empty()) {
+    args.push_back("--sigstruct");
+    args.push_back(sigstruct);
+  }
+  return args;
+}
+
+StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, const std::string& data_dir) {
+  ASSIGN_OR_RETURN(std::vector<std::string> args, EnclaveArgs(config, data_dir));
+  ASSIGN_OR_RETURN(std::string self, SelfPath());
+  auto running = std::make_unique<RunningEnclave>();
+  running->timeout = std::chrono::milliseconds(config.Int("enclave.call_timeout_ms"));
+  running->relay = std::make_shared<tee::SocketRelay>(
+      tee::SocketRelayOptions{.allow_private_networks = config.Bool("enclave.allow_private_networks")});
+
+  // Why the last child exited, for the start-up error.
+  auto last_exit = std::make_shared<std::pair<std::mutex, std::string>>();
+  tee::EnclaveHostOptions options;
+  options.binary = self;
+  options.args = args;
+  options.ocalls = tee::RelayOcallHandler(running->relay);
+  options.on_exit = [last_exit](const std::string& why) {
+    {
+      std::lock_guard lock(last_exit->first);
+      last_exit->second = why;
+    }
+    log::Warn("enclave exited; restarting it", {{"reason", why}});
+  };
+  ASSIGN_OR_RETURN(running->host, tee::EnclaveHost::Start(std::move(options)));
+  if (!running->host->WaitReady(std::chrono::seconds(20))) {
+    std::string why;
+    {
+      std::lock_guard lock(last_exit->first);
+      why = last_exit->second;
+    }
+    running->Stop();
+    return UnavailableError("the enclave did not start" + (why.empty() ? std::string() : " (" + why + ")") +
+                            "; its error is in the log above");
+  }
+  return running;
+}
+
+Status RunningEnclave::Ping() {
+  v1::EcallRequest req;
+  req.mutable_ping()->set_payload("ready?");
+  return host->Call(req, std::chrono::milliseconds(1000)).status();
+}
+
+StatusOr<json::value> RunningEnclave::Attest(std::span<const uint8_t> nonce) {
+  v1::EcallRequest req;
+  req.mutable_attest()->set_nonce(std::string(nonce.begin(), nonce.end()));
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->CallRetrying(req, timeout));
+  boost::system::error_code ec;
+  json::value v = json::parse(r.evidence_json(), ec);
+  if (ec) return InternalError("the enclave returned evidence that is not JSON");
+  return v;
+}
+
+void RunningEnclave::Stop() {
+  if (host) host->Stop();
+}
+
+}  // namespace neosl::app
