@@ -147,6 +147,18 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
       return r;
     }
     case v1::EcallRequest::kSign: {
+      const crypto::PrivateKey& signing_key =
+          req.sign().key() == v1::SignRequest::REPORT ? st.keys->report : st.keys->neo;
+      if (req.sign().messages_size() > 0) {
+        if (req.sign().messages_size() > 256) return Error(InvalidArgumentError("sign: at most 256 messages a call"));
+        auto* out = r.mutable_signatures();
+        for (const auto& each : req.sign().messages()) {
+          crypto::Signature sig =
+              signing_key.Sign(std::span(reinterpret_cast<const uint8_t*>(each.data()), each.size()));
+          out->add_signatures(std::string(sig.begin(), sig.end()));
+        }
+        return r;
+      }
       const auto& m = req.sign().message();
       std::span<const uint8_t> message(reinterpret_cast<const uint8_t*>(m.data()), m.size());
       const crypto::PrivateKey& key = req.sign().key() == v1::SignRequest::REPORT ? st.keys->report : st.keys->neo;
@@ -261,15 +273,30 @@ int RunEnclave(const EnclaveFlags& f) {
   }
   EnclaveState* state = st.get();
   std::atomic<bool> announced{false};
+  tee::ChannelOptions channel_options;
+  // Short calls that never block skip the hand-off to a worker thread; fetch (which makes
+  // OCALLs) and test commands (which may sleep) go to the workers.
+  channel_options.serve_on_reader = [&announced](const v1::Frame& frame) {
+    if (!frame.has_ecall() || !announced.load()) return false;
+    switch (frame.ecall().call_case()) {
+      case v1::EcallRequest::kPing:
+      case v1::EcallRequest::kGetPublicKeys: return true;
+      case v1::EcallRequest::kSign:  // a batch is worth the hand-off: batches then sign in parallel
+        return frame.ecall().sign().messages_size() == 0;
+      default: return false;
+    }
+  };
   return tee::RunEnclaveServer(
-      f.channel_fd, [state, &announced, memory](const v1::EcallRequest& req, tee::Channel& channel) {
+      f.channel_fd,
+      [state, &announced, memory](const v1::EcallRequest& req, tee::Channel& channel) {
         if (!announced.exchange(true)) {
           tee::OcallLogSink(channel).Info(
               "enclave ready",
               {{"backend", "sim"}, {"measurement", tee::MeasurementHex(state->measurement)}, {"memory", memory}});
         }
         return Serve(*state, req, channel);
-      });
+      },
+      channel_options);
 }
 
 int RunMeasure(const std::string& binary) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <poll.h>
+#include <thread>
 #include <unistd.h>
 #include <utility>
 
@@ -17,6 +18,8 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kHeaderBytes = 4;
+// How long a caller waits for its answer awake before it sleeps on the condition variable.
+constexpr std::chrono::microseconds kSpinBeforeSleeping{50};
 constexpr size_t kReadChunk = size_t{64} * 1024;
 constexpr int kLastCanonicalCode = static_cast<int>(StatusCode::kUnauthenticated);
 
@@ -233,13 +236,25 @@ StatusOr<v1::Frame> Channel::RoundTrip(v1::Frame frame, std::chrono::millisecond
     if (closed()) return ClosedError(close_reason_);
     pending_.emplace(id, call);
   }
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } in_flight{in_flight_};
   Status written = WriteFrame(frame, deadline);
+  if (written.ok() && in_flight_.load(std::memory_order_relaxed) == 1) {
+    // A lone call's answer comes back within tens of microseconds: wait for it awake rather
+    // than pay for sleeping on the condition variable and being woken. With several calls in
+    // flight the cores are better spent serving them, so those sleep at once.
+    const auto spin_until = SteadyClock::now() + kSpinBeforeSleeping;
+    while (!call->done.load(std::memory_order_acquire) && SteadyClock::now() < spin_until) std::this_thread::yield();
+  }
   std::unique_lock<std::mutex> lock(mu_);
   if (!written.ok()) {
     pending_.erase(id);
     return written;
   }
-  if (!call->cv.wait_until(lock, deadline, [&] { return call->done; })) {
+  if (!call->cv.wait_until(lock, deadline, [&] { return call->done.load(); })) {
     pending_.erase(id);
     return DeadlineExceededError("enclave call got no answer within " + std::to_string(timeout.count()) + " ms");
   }
@@ -380,6 +395,10 @@ void Channel::Dispatch(v1::Frame frame) {
     call->frame = std::move(frame);
     call->done = true;
     call->cv.notify_all();
+    return;
+  }
+  if (options_.serve_on_reader && options_.serve_on_reader(frame)) {
+    Serve(frame);
     return;
   }
   {

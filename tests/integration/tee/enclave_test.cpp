@@ -120,6 +120,24 @@ TEST_F(EnclaveTest, KeysSignAndSurviveACrash) {
   ASSERT_TRUE(invocation.ok()) << invocation.status().ToString();
   EXPECT_TRUE(neo::VerifyWitness(message, *invocation, (*signer)->verification_script()).ok());
 
+  // A batch: one signature per message, in order, each verifying under the Neo key.
+  auto neo_key = crypto::PublicKey::FromBytes(
+      std::span(reinterpret_cast<const uint8_t*>(before.neo().data()), before.neo().size()));
+  ASSERT_TRUE(neo_key.ok());
+  v1::EcallRequest batch;
+  for (int i = 0; i < 5; ++i) batch.mutable_sign()->add_messages("message " + std::to_string(i));
+  auto signed_batch = host->Call(batch, milliseconds(10'000));
+  ASSERT_TRUE(signed_batch.ok()) << signed_batch.status().ToString();
+  ASSERT_EQ(signed_batch->signatures().signatures_size(), 5);
+  for (int i = 0; i < 5; ++i) {
+    const std::string& sig = signed_batch->signatures().signatures(i);
+    crypto::Signature s{};
+    ASSERT_EQ(sig.size(), s.size());
+    std::copy(sig.begin(), sig.end(), s.begin());
+    std::string m = "message " + std::to_string(i);
+    EXPECT_TRUE(neo_key->Verify(std::span(reinterpret_cast<const uint8_t*>(m.data()), m.size()), s)) << i;
+  }
+
   // Killed mid-call: the call fails UNAVAILABLE, a new enclave comes up with the same keys
   // (unsealed from the sealed directory), and retry-safe calls go through.
   const int old_pid = host->pid();
