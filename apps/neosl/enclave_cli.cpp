@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "tee/attestation.h"
 #include "tee/channel.h"
 #include "tee/enclave_server.h"
+#include "tee/host.h"
 #include "tee/keys.h"
 #include "tee/locked_memory.h"
 #include "tee/measurement.h"
@@ -27,6 +29,7 @@
 #include "tee/sealing.h"
 #include "tee/sim_quote.h"
 #include "tee/tls_relay.h"
+#include "tee/verifier.h"
 
 namespace neosl::app {
 namespace {
@@ -55,6 +58,7 @@ struct EnclaveFlags {
   std::string sigstruct;
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   bool test_commands = false;
+  bool migrate_in = false;  // receive keys from the previous build instead of loading them
 };
 
 // Everything the enclave holds, made before the sandbox closes the file system.
@@ -62,7 +66,8 @@ struct EnclaveState {
   tee::Measurement measurement{};
   std::unique_ptr<tee::Sealer> sealer;
   tee::SealPolicy policy = tee::SealPolicy::kSigner;
-  std::optional<tee::EnclaveKeys> keys;
+  std::optional<tee::EnclaveKeys> keys;         // unset in a --migrate-in enclave until the import
+  std::optional<crypto::PrivateKey> ephemeral;  // --migrate-in: the key the old build exports to
   std::optional<tee::SimQuotingEnclave> quoting;
   std::string ca_pem;
   bool test_commands = false;
@@ -77,13 +82,17 @@ v1::EcallResponse Error(const Status& s) {
   return tee::EcallErrorResponse(s);
 }
 
-v1::EcallResponse Attest(EnclaveState& st, const v1::AttestRequest& req) {
-  if (req.nonce().empty() || req.nonce().size() > 64) {
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// Evidence binding `public_keys` and `nonce_bytes`, quoted.
+v1::EcallResponse Evidence(EnclaveState& st, const tee::PublicKeys& public_keys, const std::string& nonce_bytes) {
+  if (nonce_bytes.empty() || nonce_bytes.size() > 64) {
     return Error(InvalidArgumentError("attest: the nonce must be 1 to 64 bytes"));
   }
-  const auto public_keys = st.keys->Public();
   const auto canonical = public_keys.Canonical();
-  std::span<const uint8_t> nonce(reinterpret_cast<const uint8_t*>(req.nonce().data()), req.nonce().size());
+  std::span<const uint8_t> nonce = Bytes(nonce_bytes);
   tee::Evidence e;
   e.backend = std::string(tee::kBackendSim);
   e.measurement = st.measurement;
@@ -93,6 +102,54 @@ v1::EcallResponse Attest(EnclaveState& st, const v1::AttestRequest& req) {
   if (Status s = st.quoting->Quote(e); !s.ok()) return Error(s);
   v1::EcallResponse r;
   r.set_evidence_json(json::serialize(tee::EvidenceToJson(e)));
+  return r;
+}
+
+v1::EcallResponse MigrationOffer(EnclaveState& st, const v1::MigrationOfferRequest& req) {
+  const crypto::PublicKey& eph = st.ephemeral->public_key();
+  return Evidence(st, tee::PublicKeys{eph, eph, eph, eph}, req.nonce());
+}
+
+// The old build's side: exports only to an attested enclave with the named measurement.
+v1::EcallResponse MigrationExport(EnclaveState& st, const v1::MigrationExportRequest& req) {
+  if (req.measurement().size() != 32) return Error(InvalidArgumentError("migration: the measurement must be 32 bytes"));
+  boost::system::error_code ec;
+  json::value parsed = json::parse(req.evidence_json(), ec);
+  if (ec) return Error(InvalidArgumentError("migration: the evidence is not JSON"));
+  auto evidence = tee::EvidenceFromJson(parsed);
+  if (!evidence.ok()) return Error(evidence.status().Annotate("migration"));
+  tee::AttestationPolicy policy;
+  policy.measurements.emplace_back();
+  std::copy(req.measurement().begin(), req.measurement().end(), policy.measurements.back().begin());
+  // A sim enclave can only be moved to another sim enclave, and vice versa.
+  policy.allow_simulation = evidence->backend == tee::kBackendSim;
+  auto verified = tee::VerifyEvidence(*evidence, Bytes(req.nonce()), policy, SystemClock::Instance());
+  if (!verified.ok()) return Error(verified.status().Annotate("migration: the new enclave's evidence"));
+  const auto& k = verified->keys;
+  if (!(k.neo == k.vrf && k.neo == k.report && k.neo == k.ecies)) {
+    return Error(InvalidArgumentError("migration: the evidence is not a migration offer (its four keys differ)"));
+  }
+  auto blob = tee::ExportForMigration(*st.keys, k.neo, SecureRandom::Instance());
+  if (!blob.ok()) return Error(blob.status());
+  v1::EcallResponse r;
+  r.set_sealed(std::string(blob->begin(), blob->end()));
+  return r;
+}
+
+// The new build's side: the keys, sealed to this build, replace the sealed key file (the host
+// kept a copy of the old one).
+v1::EcallResponse MigrationImport(EnclaveState& st, const v1::MigrationImportRequest& req) {
+  auto keys = tee::ImportMigration(*st.ephemeral, Bytes(req.blob()));
+  if (!keys.ok()) return Error(keys.status().Annotate("migration"));
+  auto sealed = st.sealer->Seal(st.policy, keys->Serialize().bytes(), tee::kKeysSealLabel, SecureRandom::Instance());
+  if (!sealed.ok()) return Error(sealed.status());
+  // Inside the sandbox the sealed directory is "/".
+  if (Status s = tee::internal::WriteFileDurably("/" + std::string(tee::kKeysFileName), *sealed, true); !s.ok()) {
+    return Error(s);
+  }
+  st.keys.emplace(std::move(*keys));
+  v1::EcallResponse r;
+  r.set_pong("imported");
   return r;
 }
 
@@ -130,6 +187,12 @@ v1::EcallResponse Fetch(EnclaveState& st, const v1::FetchRequest& req, tee::Chan
 
 v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Channel& channel) {
   v1::EcallResponse r;
+  const auto call = req.call_case();
+  const bool migration_target = call == v1::EcallRequest::kMigrationOffer || call == v1::EcallRequest::kMigrationImport;
+  if (st.ephemeral.has_value() != migration_target && call != v1::EcallRequest::kPing) {
+    return Error(FailedPreconditionError(st.ephemeral ? "this enclave is receiving a migration and serves nothing else"
+                                                      : "this enclave is not receiving a migration"));
+  }
   switch (req.call_case()) {
     case v1::EcallRequest::kPing: r.set_pong(req.ping().payload()); return r;
     case v1::EcallRequest::kGetPublicKeys: {
@@ -166,7 +229,10 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
       r.set_signature(std::string(sig.begin(), sig.end()));
       return r;
     }
-    case v1::EcallRequest::kAttest: return Attest(st, req.attest());
+    case v1::EcallRequest::kAttest: return Evidence(st, st.keys->Public(), req.attest().nonce());
+    case v1::EcallRequest::kMigrationOffer: return MigrationOffer(st, req.migration_offer());
+    case v1::EcallRequest::kMigrationExport: return MigrationExport(st, req.migration_export());
+    case v1::EcallRequest::kMigrationImport: return MigrationImport(st, req.migration_import());
     case v1::EcallRequest::kSeal: {
       const auto& p = req.seal().plaintext();
       auto sealed = st.sealer->Seal(st.policy, std::span(reinterpret_cast<const uint8_t*>(p.data()), p.size()),
@@ -227,7 +293,9 @@ int RunEnclave(const EnclaveFlags& f) {
     return Fail(cmd, InvalidArgumentError("--sealed-dir and --platform-secret are required"));
   }
   // No log::Init here: it starts a flusher thread, and the sandbox needs a single-threaded
-  // process. Until the channel is up, the few lines go to stderr (the host's log).
+  // process. Until the channel is up, the few lines go to stderr (the host's log), never to the
+  // host's stdout, which may carry a command's result.
+  dup2(STDERR_FILENO, STDOUT_FILENO);
   auto st = std::make_unique<EnclaveState>();
   st->test_commands = f.test_commands;
   if (f.seal_policy == "signer") {
@@ -255,9 +323,13 @@ int RunEnclave(const EnclaveFlags& f) {
   if (st->policy == tee::SealPolicy::kSigner) {
     if (Status s = st->sealer->SignerStatus(); !s.ok()) return Fail(cmd, s.Annotate("signer sealing policy"));
   }
-  auto keys = tee::KeyStore::LoadOrCreate(*st->sealer, st->policy, f.sealed_dir, SecureRandom::Instance());
-  if (!keys.ok()) return Fail(cmd, keys.status());
-  st->keys.emplace(std::move(*keys));
+  if (f.migrate_in) {
+    st->ephemeral.emplace(crypto::PrivateKey::Generate(SecureRandom::Instance()));
+  } else {
+    auto keys = tee::KeyStore::LoadOrCreate(*st->sealer, st->policy, f.sealed_dir, SecureRandom::Instance());
+    if (!keys.ok()) return Fail(cmd, keys.status());
+    st->keys.emplace(std::move(*keys));
+  }
   auto quoting = tee::SimQuotingEnclave::Create(SecureRandom::Instance());
   if (!quoting.ok()) return Fail(cmd, quoting.status());
   st->quoting.emplace(std::move(*quoting));
@@ -339,6 +411,109 @@ int RunSign(const SignFlags& f) {
   return 0;
 }
 
+struct MigrateFlags {
+  std::string from;  // the previous build's binary
+  std::string sealed_dir;
+  std::string platform_secret;
+  std::string seal_policy = "measurement";
+  std::string from_sigstruct;
+  std::string sigstruct;
+};
+
+std::unique_ptr<tee::EnclaveHost> StartOne(const std::string& binary, std::vector<std::string> args, std::string* why) {
+  tee::EnclaveHostOptions o;
+  o.binary = binary;
+  o.args = std::move(args);
+  auto reason = std::make_shared<std::string>();
+  o.on_exit = [reason](const std::string& r) { *reason = r; };
+  auto host = tee::EnclaveHost::Start(std::move(o));
+  if (!host.ok()) {
+    *why = host.status().ToString();
+    return nullptr;
+  }
+  if (!(*host)->WaitReady(std::chrono::seconds(20))) {
+    (*host)->Stop();
+    *why = "it did not start (" + *reason + "); its error is above";
+    return nullptr;
+  }
+  return std::move(*host);
+}
+
+// Moves the sealed keys from the previous build (--from) to this one: both run side by side on
+// the same sealed directory; the old one exports only to evidence carrying this build's
+// measurement. The old key file is kept as keys.sealed.<old measurement>.
+int RunMigrate(const MigrateFlags& f) {
+  const std::string_view cmd = "enclave migrate";
+  (void)log::Init({.level = log::Level::kInfo, .json = true});  // stderr: stdout carries the result
+  auto self = std::filesystem::read_symlink("/proc/self/exe");
+  auto to = tee::MeasureSelf();
+  auto from = tee::MeasureFile(f.from);
+  if (!to.ok()) return Fail(cmd, to.status());
+  if (!from.ok()) return Fail(cmd, from.status().Annotate("--from"));
+  if (*to == *from) return Fail(cmd, InvalidArgumentError("--from is this very build: nothing to migrate"));
+  std::vector<std::string> common = {"--sealed-dir",    f.sealed_dir,    "--platform-secret",
+                                     f.platform_secret, "--seal-policy", f.seal_policy};
+  std::vector<std::string> old_args = {"enclave"};
+  old_args.insert(old_args.end(), common.begin(), common.end());
+  if (!f.from_sigstruct.empty()) old_args.insert(old_args.end(), {"--sigstruct", f.from_sigstruct});
+  std::vector<std::string> new_args = {"enclave", "--migrate-in"};
+  new_args.insert(new_args.end(), common.begin(), common.end());
+  if (!f.sigstruct.empty()) new_args.insert(new_args.end(), {"--sigstruct", f.sigstruct});
+
+  std::string why;
+  auto old_enclave = StartOne(std::filesystem::absolute(f.from).string(), old_args, &why);
+  if (!old_enclave) return Fail(cmd, UnavailableError("the previous build's enclave: " + why));
+  v1::EcallRequest keys_req;
+  keys_req.mutable_get_public_keys();
+  auto old_keys = old_enclave->Call(keys_req, std::chrono::seconds(10));
+  if (!old_keys.ok()) return Fail(cmd, old_keys.status());
+  auto new_enclave = StartOne(self.string(), new_args, &why);
+  if (!new_enclave) return Fail(cmd, UnavailableError("this build's enclave: " + why));
+
+  std::string nonce(32, '\0');
+  SecureRandom::Instance().Fill(std::span(reinterpret_cast<uint8_t*>(nonce.data()), nonce.size()));
+  v1::EcallRequest offer;
+  offer.mutable_migration_offer()->set_nonce(nonce);
+  auto evidence = new_enclave->Call(offer, std::chrono::seconds(10));
+  if (!evidence.ok()) return Fail(cmd, evidence.status());
+  v1::EcallRequest exp;
+  exp.mutable_migration_export()->set_evidence_json(evidence->evidence_json());
+  exp.mutable_migration_export()->set_nonce(nonce);
+  exp.mutable_migration_export()->set_measurement(std::string(to->begin(), to->end()));
+  auto blob = old_enclave->Call(exp, std::chrono::seconds(10));
+  if (!blob.ok()) return Fail(cmd, blob.status());
+  old_enclave->Stop();
+
+  const std::string key_file = f.sealed_dir + "/" + std::string(tee::kKeysFileName);
+  const std::string backup = key_file + "." + tee::MeasurementHex(*from).substr(0, 16);
+  std::error_code ec;
+  std::filesystem::copy_file(key_file, backup, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return Fail(cmd, UnavailableError("cannot keep a copy of " + key_file + ": " + ec.message()));
+  v1::EcallRequest import;
+  import.mutable_migration_import()->set_blob(blob->sealed());
+  auto imported = new_enclave->Call(import, std::chrono::seconds(10));
+  new_enclave->Stop();
+  if (!imported.ok()) return Fail(cmd, imported.status());
+
+  // Check: this build now opens the keys by itself, and they are the old ones.
+  std::vector<std::string> check_args = {"enclave"};
+  check_args.insert(check_args.end(), common.begin(), common.end());
+  if (!f.sigstruct.empty()) check_args.insert(check_args.end(), {"--sigstruct", f.sigstruct});
+  auto check = StartOne(self.string(), check_args, &why);
+  if (!check) return Fail(cmd, InternalError("this build cannot open the migrated keys: " + why));
+  auto new_keys = check->Call(keys_req, std::chrono::seconds(10));
+  check->Stop();
+  if (!new_keys.ok() || new_keys->public_keys().neo() != old_keys->public_keys().neo()) {
+    return Fail(cmd, InternalError("the migrated keys are not the previous build's"));
+  }
+  json::object out{{"migrated", true},
+                   {"from", tee::MeasurementHex(*from)},
+                   {"to", tee::MeasurementHex(*to)},
+                   {"previous_key_file", backup}};
+  std::printf("%s\n", json::serialize(out).c_str());
+  return 0;
+}
+
 }  // namespace
 
 std::function<int()> AddEnclaveCommands(CLI::App& app) {
@@ -352,6 +527,7 @@ std::function<int()> AddEnclaveCommands(CLI::App& app) {
   cmd->add_option("--sigstruct", run->sigstruct, "the signed measurement (neosl enclave sign), for the signer policy");
   cmd->add_option("--ca-file", run->ca_file, "trust anchors for HTTPS made inside the enclave");
   cmd->add_flag("--test-commands", run->test_commands, "serve test-only ECALLs (tests and benchmarks only)");
+  cmd->add_flag("--migrate-in", run->migrate_in, "receive the keys of the previous build (neosl enclave migrate)");
 
   auto* measure = cmd->add_subcommand("measure", "Print the enclave measurement (SHA-256) of a binary");
   auto measure_binary = std::make_shared<std::string>();
@@ -366,7 +542,18 @@ std::function<int()> AddEnclaveCommands(CLI::App& app) {
   sign->add_option("--isv-svn", sign_flags->isv_svn, "security version; sealed state never opens in a lower one");
   sign->add_option("--out", sign_flags->out, "also write the sigstruct JSON here");
 
-  return [cmd, measure, sign, run, measure_binary, sign_flags]() -> int {
+  auto* migrate = cmd->add_subcommand(
+      "migrate", "Move the sealed keys of the previous build (--from) to this build, through attested evidence");
+  auto migrate_flags = std::make_shared<MigrateFlags>();
+  migrate->add_option("--from", migrate_flags->from, "the previous build's neosl binary")->required();
+  migrate->add_option("--sealed-dir", migrate_flags->sealed_dir, "the sealed-state directory")->required();
+  migrate->add_option("--platform-secret", migrate_flags->platform_secret, "the platform secret file")->required();
+  migrate->add_option("--seal-policy", migrate_flags->seal_policy, "measurement (default) or signer");
+  migrate->add_option("--from-sigstruct", migrate_flags->from_sigstruct, "the previous build's sigstruct");
+  migrate->add_option("--sigstruct", migrate_flags->sigstruct, "this build's sigstruct");
+
+  return [cmd, measure, sign, migrate, run, measure_binary, sign_flags, migrate_flags]() -> int {
+    if (migrate->parsed()) return RunMigrate(*migrate_flags);
     if (measure->parsed()) return RunMeasure(*measure_binary);
     if (sign->parsed()) return RunSign(*sign_flags);
     if (cmd->parsed()) return RunEnclave(*run);

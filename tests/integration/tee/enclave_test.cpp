@@ -221,6 +221,50 @@ TEST_F(EnclaveTest, AChangedBinaryCannotUnsealUnlessItsSignerSigned) {
   downgrade->Stop();
 }
 
+TEST_F(EnclaveTest, MigrationMovesTheKeysToTheNextBuildThroughEvidence) {
+  auto old_host = Start(binary_, Args("measurement"));
+  ASSERT_TRUE(old_host && old_host->WaitReady(milliseconds(20'000))) << LastExit();
+  v1::PublicKeys keys = Keys(*old_host);
+  old_host->Stop();
+
+  // The next build runs the migration: the previous build exports to its evidence.
+  const std::string rebuilt = Rebuilt();
+  const std::string cmd = "'" + rebuilt + "' enclave migrate --from '" + binary_ + "' --sealed-dir '" + sealed_ +
+                          "' --platform-secret '" + dir_.File("platform.secret") + "' > '" + dir_.File("out") +
+                          "' 2> '" + dir_.File("err") + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::ReadFile(dir_.File("err"));
+  auto out = json::parse(testing::ReadFile(dir_.File("out"))).as_object();
+  EXPECT_TRUE(out.at("migrated").as_bool());
+  EXPECT_TRUE(std::filesystem::exists(std::string(out.at("previous_key_file").as_string())));
+
+  // The next build opens the same keys under its own measurement; the previous one no longer can.
+  auto next = Start(rebuilt, Args("measurement"));
+  ASSERT_TRUE(next && next->WaitReady(milliseconds(20'000))) << LastExit();
+  EXPECT_EQ(Keys(*next).ecies(), keys.ecies());
+  EXPECT_EQ(Keys(*next).neo(), keys.neo());
+  next->Stop();
+  auto previous = Start(binary_, Args("measurement"));
+  ASSERT_TRUE(previous);
+  EXPECT_FALSE(previous->WaitReady(milliseconds(2'000)));
+  previous->Stop();
+
+  // An enclave refuses to export to evidence that does not carry the measurement asked for.
+  auto again = Start(rebuilt, Args("measurement"));
+  ASSERT_TRUE(again && again->WaitReady(milliseconds(20'000)));
+  v1::EcallRequest attest;
+  attest.mutable_attest()->set_nonce("nonce-1234");
+  auto evidence = again->Call(attest, milliseconds(10'000));
+  ASSERT_TRUE(evidence.ok());
+  v1::EcallRequest exp;
+  exp.mutable_migration_export()->set_evidence_json(evidence->evidence_json());
+  exp.mutable_migration_export()->set_nonce("nonce-1234");
+  exp.mutable_migration_export()->set_measurement(std::string(32, 'x'));
+  auto refused = again->Call(exp, milliseconds(10'000));
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("measurement"));
+  again->Stop();
+}
+
 TEST_F(EnclaveTest, FetchRunsTlsInsideTheEnclave) {
   testing::TempDir certs;
   ASSERT_TRUE(testing::WriteSelfSignedCert(certs.path()));
