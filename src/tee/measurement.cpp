@@ -15,6 +15,7 @@
 
 #include "core/encoding.h"
 #include "crypto/hash.h"
+#include "tee/unique_fd.h"
 
 namespace neosl::tee {
 namespace {
@@ -33,19 +34,7 @@ Status FileError(const std::string& what, const std::string& path, int err) {
   return InternalError(std::move(message));
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = internal::UniqueFd;
 
 std::array<uint8_t, 8 + 33 + 32 + 4> SignedMessage(const SigStruct& s) {
   std::array<uint8_t, 8 + 33 + 32 + 4> msg{};

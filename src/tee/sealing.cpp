@@ -17,6 +17,7 @@
 #include "crypto/aes.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
+#include "tee/unique_fd.h"
 
 namespace neosl::tee {
 namespace {
@@ -28,19 +29,7 @@ constexpr size_t kIdentityOffset = 9;
 constexpr size_t kSvnOffset = 41;
 constexpr size_t kNonceOffset = 45;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = internal::UniqueFd;
 
 Status Errno(const std::string& what, const std::string& path, int err) {
   // std::generic_category().message is thread-safe; strerror is not.
