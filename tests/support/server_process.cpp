@@ -71,7 +71,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(ServerOptions options, std::
   p->temp_ = std::make_unique<TempDir>();
   p->data_dir_ = options.data_dir.empty() ? p->temp_->File("data") : options.data_dir;
   p->log_path_ = p->temp_->File("server.log");
-  std::vector<std::string> args = {NeoslBinary()};
+  std::vector<std::string> args = {options.binary.empty() ? NeoslBinary() : options.binary};
   if (options.command.empty()) options.command = {"serve", "--listen", "127.0.0.1:0"};
   args.insert(args.end(), options.command.begin(), options.command.end());
   args.insert(args.end(), {"--data", p->data_dir_});

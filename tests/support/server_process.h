@@ -25,6 +25,7 @@ struct ServerOptions {
   // Replaces `serve --listen 127.0.0.1:0` (e.g. {"devchain", "--port", "0"}); `--data DIR`
   // follows either way, and the process must write DIR/listen.addr once it listens.
   std::vector<std::string> command;
+  std::string binary;  // another neosl binary (e.g. a rebuilt copy); default NeoslBinary()
 };
 
 class ServerProcess {

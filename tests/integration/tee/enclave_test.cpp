@@ -291,6 +291,33 @@ TEST_F(EnclaveTest, FetchRunsTlsInsideTheEnclave) {
   host->Stop();
 }
 
+// What `make run` relies on: a rebuilt binary on the same data directory keeps the enclave's
+// keys (the development signer signs each build at start).
+TEST(ServeAttestationTest, ARebuiltServeKeepsItsEnclaveKeys) {
+  testing::TempDir dir;
+  const std::string rebuilt = dir.File("neosl-rebuilt");
+  std::filesystem::copy_file(testing::NeoslBinary(), rebuilt);
+  std::ofstream(rebuilt, std::ios::app) << '\n';
+  std::filesystem::permissions(rebuilt, std::filesystem::perms::owner_all);
+  auto keys_of = [&](const std::string& binary) -> std::pair<std::string, std::string> {
+    std::string error;
+    auto server = testing::ServerProcess::Start({.data_dir = dir.File("data"), .binary = binary}, &error);
+    EXPECT_TRUE(server) << error;
+    if (!server) return {};
+    testing::HttpClient http(server->address());
+    auto r = http.Get("/v1/attestation?nonce=00112233445566778899");
+    EXPECT_EQ(r.status, 200) << r.body;
+    server->Stop();
+    auto v = json::parse(r.body);
+    return {json::serialize(v.at("public_keys")), std::string(v.at("measurement").as_string())};
+  };
+  auto [keys_before, measurement_before] = keys_of(testing::NeoslBinary());
+  auto [keys_after, measurement_after] = keys_of(rebuilt);
+  EXPECT_NE(measurement_before, measurement_after) << "the copy must be another build";
+  EXPECT_FALSE(keys_before.empty());
+  EXPECT_EQ(keys_before, keys_after);
+}
+
 TEST(ServeAttestationTest, EvidenceFromServeVerifiesWithTheCli) {
   std::string error;
   auto server = testing::ServerProcess::Start({}, &error);
