@@ -72,8 +72,7 @@ StatusOr<std::vector<std::string>> EnclaveArgs(const Config& config, const std::
         sigstruct, std::span(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()), true));
   }
   if (!sigstruct.empty()) {
-    args.push_back("--sigstruct");
-    args.push_back(sigstruct);
+    args.insert(args.end(), {"--sigstruct", sigstruct});
   }
   return args;
 }

@@ -114,13 +114,13 @@ StatusOr<std::unique_ptr<Channel>> Channel::Open(int fd, IncomingHandler handler
     ::close(fd);
     return InvalidArgumentError("enclave channel: max_frame_bytes must be between 1 and 2^32-1");
   }
-  std::unique_ptr<Channel> channel(new Channel(fd, std::move(handler), options));
+  std::unique_ptr<Channel> channel(new Channel(fd, std::move(handler), std::move(options)));
   channel->Start();
   return channel;
 }
 
 Channel::Channel(int fd, IncomingHandler handler, ChannelOptions options)
-    : handler_(std::move(handler)), options_(options), fd_(fd) {}
+    : handler_(std::move(handler)), options_(std::move(options)), fd_(fd) {}
 
 void Channel::Start() {
   workers_.reserve(static_cast<size_t>(options_.workers));
