@@ -121,7 +121,7 @@ bool Enabled(Level level) {
   return static_cast<int>(level) >= state().level.load(std::memory_order_relaxed) && level != Level::kOff;
 }
 
-std::string FormatLine(bool json, Level level, std::string_view msg, std::initializer_list<Field> fields,
+std::string FormatLine(bool json, Level level, std::string_view msg, std::span<const Field> fields,
                        std::string_view trace_id) {
   std::string out;
   out.reserve(128 + msg.size());
@@ -166,6 +166,10 @@ std::string FormatLine(bool json, Level level, std::string_view msg, std::initia
 }
 
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  Write(level, msg, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void Write(Level level, std::string_view msg, std::span<const Field> fields) {
   if (!Enabled(level)) return;
   auto& s = state();
   std::shared_ptr<spdlog::logger> logger;

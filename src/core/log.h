@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -50,6 +51,8 @@ bool Enabled(Level level);
 // call this before the process exits.
 void Flush();
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
+// The same with fields built at run time (e.g. relayed from another process).
+void Write(Level level, std::string_view msg, std::span<const Field> fields);
 
 inline void Debug(std::string_view m, std::initializer_list<Field> f = {}) {
   Write(Level::kDebug, m, f);
@@ -65,8 +68,12 @@ inline void Error(std::string_view m, std::initializer_list<Field> f = {}) {
 }
 
 // Formats a line without writing it (used by Write, and by tests).
-std::string FormatLine(bool json, Level level, std::string_view msg, std::initializer_list<Field> fields,
+std::string FormatLine(bool json, Level level, std::string_view msg, std::span<const Field> fields,
                        std::string_view trace_id);
+inline std::string FormatLine(bool json, Level level, std::string_view msg, std::initializer_list<Field> fields,
+                              std::string_view trace_id) {
+  return FormatLine(json, level, msg, std::span<const Field>(fields.begin(), fields.size()), trace_id);
+}
 
 // The trace id of the work running on this thread; empty outside a request.
 std::string_view CurrentTraceId();

@@ -74,21 +74,14 @@ std::string ErrnoText(int err) {
 
 void WriteEnclaveLog(const v1::LogLine& line) {
   auto level = log::ParseLevel(line.level());
-  std::string fields;
-  // Sorted, so the same line always reads the same.
+  // Sorted, so the same line always reads the same; the host's own keys cannot be overridden.
   std::map<std::string, std::string> sorted(line.fields().begin(), line.fields().end());
+  std::vector<log::Field> fields = {{"source", "enclave"}};
   for (const auto& [key, value] : sorted) {
-    if (!fields.empty()) fields += ' ';
-    fields += key;
-    fields += '=';
-    fields += value;
+    if (key == "ts" || key == "level" || key == "msg" || key == "trace_id" || key == "source") continue;
+    fields.emplace_back(key, value);
   }
-  const log::Level at = level.ok() ? *level : log::Level::kInfo;
-  if (fields.empty()) {
-    log::Write(at, line.message(), {{"source", "enclave"}});
-  } else {
-    log::Write(at, line.message(), {{"source", "enclave"}, {"fields", std::string_view(fields)}});
-  }
+  log::Write(level.ok() ? *level : log::Level::kInfo, line.message(), std::span<const log::Field>(fields));
 }
 
 }  // namespace
