@@ -126,8 +126,9 @@ class SampleConsumer final : public NativeContract {
                false,
                OnServiceResponse});
     // The stored answer and request: safe reads, null while there is none.
-    for (auto [name, prefix] : {std::pair{"getResponse", kPrefixResponse}, std::pair{"getRequest", kPrefixRequest}}) {
-      AddMethod({name,
+    for (const auto& read : {std::pair{"getResponse", kPrefixResponse}, std::pair{"getRequest", kPrefixRequest}}) {
+      const uint8_t prefix = read.second;  // a plain variable: clang 14 cannot capture a structured binding
+      AddMethod({read.first,
                  {{"requestId", "Integer"}},
                  "Array",
                  1 << 15,
