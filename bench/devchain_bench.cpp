@@ -66,10 +66,9 @@ std::vector<neo::Transaction> SignTransfers(devchain::Chain& chain, int count, u
     size_t size = unsigned_tx->EncodeUnsigned().size() + 1 + *neo::WitnessSize(verification);
     b.SetNetworkFee(*neo::CalculateNetworkFee(size, {verification}, 1000, 30));
     auto tx = b.Build();
-    auto sig = from.key.Sign(neo::SigningData(*tx, chain.network()));
-    std::vector<uint8_t> inv = {0x0C, 64};
-    inv.insert(inv.end(), sig.begin(), sig.end());
-    out.push_back(tx->WithWitnesses({neo::Witness{.invocation = inv, .verification = verification}}));
+    out.push_back(tx->WithWitnesses(
+        {neo::Witness{.invocation = neo::SignatureInvocation(from.key.Sign(neo::SigningData(*tx, chain.network()))),
+                      .verification = verification}}));
   }
   return out;
 }

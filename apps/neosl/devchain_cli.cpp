@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "apps/neosl/serve.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -78,20 +79,6 @@ StatusOr<int64_t> ParseAmount(std::string_view text, int decimals) {
   return v;
 }
 
-Status WriteAddrFile(const std::string& dir, const std::string& addr) {
-  const std::string path = dir + "/listen.addr";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << addr << "\n";
-    if (!f.good()) return UnavailableError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return UnavailableError("cannot write " + path + ": " + ec.message());
-  return Status::Ok();
-}
-
 StatusOr<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& listen) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return InvalidArgumentError("listen address '" + listen + "' is not HOST:PORT");
@@ -129,7 +116,7 @@ StatusOr<std::unique_ptr<EmbeddedChain>> StartChain(const RunFlags& f) {
   out->chain->Start();
   const std::string addr = f.host + ":" + std::to_string(out->rpc->port());
   out->rpc_url = "http://" + addr;
-  RETURN_IF_ERROR(WriteAddrFile(f.data_dir, addr));
+  RETURN_IF_ERROR(WriteFileAtomic(f.data_dir + "/listen.addr", addr + "\n", 0644));
   return out;
 }
 

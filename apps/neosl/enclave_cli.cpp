@@ -13,6 +13,7 @@
 
 #include <boost/json.hpp>
 
+#include "apps/neosl/serve.h"
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "core/log.h"
@@ -403,9 +404,7 @@ int RunSign(const SignFlags& f) {
   if (!sig.ok()) return Fail(cmd, sig.status());
   const std::string encoded = sig->Encode();
   if (!f.out.empty()) {
-    std::ofstream out(f.out, std::ios::trunc);
-    out << encoded << "\n";
-    if (!out.good()) return Fail(cmd, UnavailableError("cannot write " + f.out));
+    if (Status s = WriteFileAtomic(f.out, encoded + "\n", 0644); !s.ok()) return Fail(cmd, s);
   }
   std::printf("%s\n", encoded.c_str());
   return 0;

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "apps/neosl/serve.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "tee/measurement.h"
@@ -67,9 +68,7 @@ StatusOr<std::vector<std::string>> EnclaveArgs(const Config& config, const std::
     ASSIGN_OR_RETURN(tee::Measurement m, tee::MeasureFile(self));
     ASSIGN_OR_RETURN(tee::SigStruct signed_measurement, tee::SigStruct::Sign(key, m, 1));
     sigstruct = data_dir + "/enclave.sigstruct";
-    const std::string encoded = signed_measurement.Encode();
-    RETURN_IF_ERROR(tee::internal::WriteFileDurably(
-        sigstruct, std::span(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size()), true));
+    RETURN_IF_ERROR(WriteFileAtomic(sigstruct, signed_measurement.Encode(), 0600));
   }
   if (!sigstruct.empty()) {
     args.insert(args.end(), {"--sigstruct", sigstruct});

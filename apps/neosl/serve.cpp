@@ -50,22 +50,6 @@ StatusOr<Config> LoadConfig(const ServeFlags& flags) {
   return Config::Load(file, env, overrides);
 }
 
-// Writes `content` to `path` atomically (temp file, fsync, rename) with `mode`.
-Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return UnavailableError("cannot create " + tmp + ": " + ErrnoMessage(errno));
-  bool ok =
-      fchmod(fd, mode) == 0 && write(fd, content.data(), content.size()) == ssize_t(content.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return UnavailableError("cannot write " + path + ": " + ErrnoMessage(err));
-  }
-  return Status();
-}
-
 Status EnsureDataDir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -83,6 +67,21 @@ int Fail(const Status& s) {
 }
 
 }  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return UnavailableError("cannot create " + tmp + ": " + ErrnoMessage(errno));
+  bool ok =
+      fchmod(fd, mode) == 0 && write(fd, content.data(), content.size()) == ssize_t(content.size()) && fsync(fd) == 0;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return UnavailableError("cannot write " + path + ": " + ErrnoMessage(err));
+  }
+  return Status();
+}
 
 int RunConfigPrint(const ServeFlags& flags) {
   auto config = LoadConfig(flags);

@@ -2,6 +2,11 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include <sys/types.h>
+
+#include "core/status.h"
 
 namespace neosl::app {
 
@@ -13,6 +18,10 @@ struct ServeFlags {
 
 // `neosl serve`: runs until SIGTERM or SIGINT, then drains and exits 0; 1 on a startup error.
 int RunServe(const ServeFlags& flags);
+
+// Writes `content` to `path` atomically (temp file, fsync, rename) with `mode`: readers see the
+// old file or the whole new one. Shared by the subcommands that leave files for others to read.
+Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode);
 
 // `neosl config print`: the effective configuration as JSON, secrets redacted.
 int RunConfigPrint(const ServeFlags& flags);

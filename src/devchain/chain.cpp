@@ -255,13 +255,9 @@ StatusOr<neo::Block> SealBlock(const Chain::Impl& c, uint32_t index, const neo::
                       .primary_index = 0,
                       .next_consensus = c.validator.script_hash};
   ASSIGN_OR_RETURN(neo::Header unsigned_header, neo::Header::Create(f));
-  crypto::Signature sig = c.validator.key.Sign(HeaderSigningData(unsigned_header.hash(), c.options.network));
-  neo::BinaryWriter inv;
-  inv.U8(0x0C);
-  inv.U8(64);
-  inv.Bytes(sig);
-  f.witness =
-      neo::Witness{.invocation = inv.Take(), .verification = neo::SingleSigScript(c.validator.key.public_key())};
+  f.witness = neo::Witness{.invocation = neo::SignatureInvocation(
+                               c.validator.key.Sign(HeaderSigningData(unsigned_header.hash(), c.options.network))),
+                           .verification = neo::SingleSigScript(c.validator.key.public_key())};
   ASSIGN_OR_RETURN(neo::Header header, neo::Header::Create(f));
   return neo::Block::Create(std::move(header), std::move(txs));
 }

@@ -396,12 +396,9 @@ StatusOr<neo::Transaction> Chain::Impl::BuildTransfer(const DevWallet& from, con
   ASSIGN_OR_RETURN(int64_t network_fee, neo::CalculateNetworkFee(size, {verification}, fee_per_byte, exec_fee_factor));
   b.SetNetworkFee(network_fee);
   ASSIGN_OR_RETURN(neo::Transaction tx, b.Build());
-  crypto::Signature sig = from.key.Sign(neo::SigningData(tx, options.network));
-  neo::BinaryWriter inv;
-  inv.U8(0x0C);
-  inv.U8(64);
-  inv.Bytes(sig);
-  return tx.WithWitnesses({neo::Witness{.invocation = inv.Take(), .verification = verification}});
+  return tx.WithWitnesses(
+      {neo::Witness{.invocation = neo::SignatureInvocation(from.key.Sign(neo::SigningData(tx, options.network))),
+                    .verification = verification}});
 }
 
 StatusOr<neo::UInt256> Chain::Fund(const neo::UInt160& to, int64_t amount, bool neo_token, bool wait) {

@@ -115,6 +115,15 @@ StatusOr<std::vector<crypto::Signature>> ParseInvocation(const std::vector<uint8
 
 }  // namespace
 
+std::vector<uint8_t> SignatureInvocation(const crypto::Signature& signature) {
+  std::vector<uint8_t> out;
+  out.reserve(2 + signature.size());
+  out.push_back(static_cast<uint8_t>(OpCode::PUSHDATA1));
+  out.push_back(static_cast<uint8_t>(signature.size()));
+  out.insert(out.end(), signature.begin(), signature.end());
+  return out;
+}
+
 std::vector<uint8_t> SingleSigScript(const crypto::PublicKey& key) {
   ScriptBuilder sb;
   sb.EmitPush(key).EmitSysCallId(kCheckSigId);

@@ -26,6 +26,9 @@ inline constexpr int kMaxMultisigKeys = 1024;
 
 std::vector<uint8_t> SingleSigScript(const crypto::PublicKey& key);
 
+// The invocation script of a single-sig witness: PUSHDATA1 64 ‖ signature (66 bytes).
+std::vector<uint8_t> SignatureInvocation(const crypto::Signature& signature);
+
 // Sorts the keys as Neo does. INVALID_ARGUMENT unless 1 <= m <= n <= 1024, and also on a
 // repeated key, which Neo accepts but which lets one key count more than once towards m.
 StatusOr<std::vector<uint8_t>> MultiSigScript(int m, std::vector<crypto::PublicKey> keys);

@@ -8,8 +8,6 @@
 namespace neosl::neo {
 namespace {
 
-constexpr uint8_t kPushData1 = 0x0C;
-
 StatusOr<int64_t> PolicyValue(RpcClient& rpc, std::string_view method) {
   ASSIGN_OR_RETURN(InvocationResult r, rpc.InvokeFunction(PolicyContractHash(), method, {}, {}));
   if (r.state != VmState::kHalt || r.stack.empty()) {
@@ -43,10 +41,7 @@ KeyTransactionSigner::KeyTransactionSigner(crypto::PrivateKey key)
     : key_(std::move(key)), verification_(SingleSigScript(key_.public_key())), account_(ScriptHash(verification_)) {}
 
 StatusOr<std::vector<uint8_t>> KeyTransactionSigner::SignInvocation(std::span<const uint8_t> signing_data) {
-  crypto::Signature sig = key_.Sign(signing_data);
-  std::vector<uint8_t> invocation = {kPushData1, 64};
-  invocation.insert(invocation.end(), sig.begin(), sig.end());
-  return invocation;
+  return SignatureInvocation(key_.Sign(signing_data));
 }
 
 TransactionSender::TransactionSender(RpcClient& rpc, TransactionSigner& signer, RandomSource& random, Wait wait)

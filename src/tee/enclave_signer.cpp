@@ -34,9 +34,7 @@ StatusOr<std::vector<uint8_t>> EnclaveNeoSigner::SignInvocation(std::span<const 
   crypto::Signature s{};
   std::copy(sig.begin(), sig.end(), s.begin());
   if (!key_.Verify(signing_data, s)) return InternalError("the enclave's signature does not verify");
-  std::vector<uint8_t> invocation = {0x0C, 64};
-  invocation.insert(invocation.end(), sig.begin(), sig.end());
-  return invocation;
+  return neo::SignatureInvocation(s);
 }
 
 }  // namespace neosl::tee

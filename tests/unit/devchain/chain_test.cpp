@@ -27,11 +27,7 @@ using ::testing::HasSubstr;
 constexpr int64_t kGas = kGasFactor;
 
 std::vector<uint8_t> SigPush(const crypto::Signature& sig) {
-  std::vector<uint8_t> out(2 + sig.size());
-  out[0] = 0x0C;
-  out[1] = 64;
-  std::copy(sig.begin(), sig.end(), out.begin() + 2);
-  return out;
+  return neo::SignatureInvocation(sig);
 }
 
 struct TxSpec {
