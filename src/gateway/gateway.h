@@ -27,7 +27,7 @@
 #include "gateway/http_types.h"
 #include "gateway/json_schema.h"
 #include "gateway/metrics.h"
-#include "gateway/rate_limiter.h"
+#include "core/rate_limiter.h"
 
 namespace neosl::gateway {
 

@@ -16,7 +16,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 
-namespace neosl::gateway {
+namespace neosl {
 
 struct BucketSpec {
   double requests_per_second = 0;  // 0 disables the bucket
@@ -85,4 +85,4 @@ class RateLimiter {
 
 std::string_view ScopeName(RateLimiter::Scope scope);
 
-}  // namespace neosl::gateway
+}  // namespace neosl

@@ -1,8 +1,8 @@
-#include "gateway/rate_limiter.h"
+#include "core/rate_limiter.h"
 
 #include <gtest/gtest.h>
 
-namespace neosl::gateway {
+namespace neosl {
 namespace {
 
 using namespace std::chrono_literals;
@@ -94,4 +94,4 @@ TEST(RateLimitConfigTest, ReadsTheSeedsYamlShape) {
 }
 
 }  // namespace
-}  // namespace neosl::gateway
+}  // namespace neosl

@@ -1,10 +1,10 @@
-#include "gateway/rate_limiter.h"
+#include "core/rate_limiter.h"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
-namespace neosl::gateway {
+namespace neosl {
 namespace {
 
 BucketSpec SpecAt(const Config& config, const std::string& prefix) {
@@ -119,4 +119,4 @@ RateLimiter::Decision RateLimiter::AdmitMethod(std::string_view operation_id) {
   return Take(*methods_.Get(operation_id, it->second, now), it->second, Scope::kMethod, now);
 }
 
-}  // namespace neosl::gateway
+}  // namespace neosl
