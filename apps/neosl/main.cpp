@@ -6,11 +6,13 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/neosl/attest_cli.h"
+#include "apps/neosl/ca_cli.h"
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_cli.h"
 #include "apps/neosl/neo_cli.h"
 #include "apps/neosl/serve.h"
 #include "core/config.h"
+#include "mesh/tls.h"
 
 #ifndef NEOSL_VERSION
 #define NEOSL_VERSION "0.0.0"
@@ -18,6 +20,8 @@
 
 // NOLINTNEXTLINE(bugprone-exception-escape): only CLI11's set-up can throw, on our own misuse
 int main(int argc, char** argv) {
+  // Before any gRPC object exists: mesh TLS is 1.3 only (mesh/tls.h).
+  neosl::mesh::ConfigureTls13Only();
   CLI::App app{"neosl — off-chain services for Neo N3 dApps"};
   app.require_subcommand(1);
   app.set_version_flag("--version", NEOSL_VERSION);
@@ -32,6 +36,9 @@ int main(int argc, char** argv) {
 
   auto* serve = app.add_subcommand("serve", "Run the platform: REST gateway and services in one process");
   add_common(serve);
+  serve->add_option("--role", serve_flags.role,
+                    "all (default): everything in this process; gateway | echo: one mesh role per process "
+                    "(env NEOSL_MESH_ROLE; docs/mesh.md)");
 
   auto* config = app.add_subcommand("config", "Inspect configuration");
   config->require_subcommand(1);
@@ -44,6 +51,7 @@ int main(int argc, char** argv) {
   auto run_devchain = neosl::app::AddDevchainCommands(app);
   auto run_attest = neosl::app::AddAttestCommands(app);
   auto run_enclave = neosl::app::AddEnclaveCommands(app);
+  auto run_ca = neosl::app::AddCaCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -61,6 +69,7 @@ int main(int argc, char** argv) {
   if (int rc = run_devchain(); rc >= 0) return rc;
   if (int rc = run_attest(); rc >= 0) return rc;
   if (int rc = run_enclave(); rc >= 0) return rc;
+  if (int rc = run_ca(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

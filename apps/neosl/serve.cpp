@@ -15,14 +15,16 @@
 
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_host.h"
+#include "apps/neosl/mesh_host.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/rate_limiter.h"
 #include "gateway/accounts.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
-#include "gateway/rate_limiter.h"
+#include "gateway/grpc_routes.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
 #include "neo/rpc_client.h"
@@ -47,6 +49,7 @@ StatusOr<Config> LoadConfig(const ServeFlags& flags) {
   std::map<std::string, std::string> overrides;
   if (flags.listen) overrides["listen"] = *flags.listen;
   if (flags.data_dir) overrides["data_dir"] = *flags.data_dir;
+  if (flags.role) overrides["mesh.role"] = *flags.role;
   return Config::Load(file, env, overrides);
 }
 
@@ -64,6 +67,26 @@ int Fail(const Status& s) {
   log::Flush();
   std::fprintf(stderr, "neosl serve: %s\n", s.ToString().c_str());
   return 1;
+}
+
+// A service role: no REST, no chain; the mesh server until a stop signal.
+int ServeRole(const Config& config, MeshHost& mesh, RunningEnclave& enclave, sigset_t& stop_signals,
+              const std::string& addr_file) {
+  if (Status s = WriteFileAtomic(addr_file, mesh.bound + "\n", 0644); !s.ok()) return Fail(s);
+  log::Info("serving", {{"role", mesh.role},
+                        {"instance", mesh.instance},
+                        {"address", mesh.bound},
+                        {"registry", mesh.registry->backend()},
+                        {"tls", !config.Bool("mesh.insecure")}});
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log::Info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  mesh.Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
+  enclave.Stop();
+  unlink(addr_file.c_str());
+  log::Info("stopped", {});
+  log::Flush();
+  return 0;
 }
 
 }  // namespace
@@ -167,6 +190,13 @@ int RunServe(const ServeFlags& flags) {
   if (!enclave_or.ok()) return Fail(enclave_or.status().Annotate("starting the enclave"));
   std::unique_ptr<RunningEnclave> enclave = std::move(*enclave_or);
 
+  // The mesh: every service in this process (role all), or this process's one role.
+  const std::string& role = config.String("mesh.role");
+  auto mesh_or = StartMesh(config, data_dir, role, enclave.get(), clock, random);
+  if (!mesh_or.ok()) return Fail(mesh_or.status().Annotate("starting the mesh"));
+  std::unique_ptr<MeshHost> mesh = std::move(*mesh_or);
+  if (!mesh->serves_http()) return ServeRole(config, *mesh, *enclave, stop_signals, addr_file);
+
   // The chain: a real node when chain.rpc_url is set, else the embedded devchain.
   std::unique_ptr<EmbeddedChain> devchain;
   std::unique_ptr<neo::HttpRpcClient> chain_rpc;
@@ -193,7 +223,7 @@ int RunServe(const ServeFlags& flags) {
   if (!chain_client.ok()) return Fail(chain_client.status().Annotate("chain.rpc_url"));
   chain_rpc = std::move(*chain_client);
 
-  gateway::RateLimiter limiter(gateway::RateLimitConfig::FromConfig(config), clock);
+  RateLimiter limiter(RateLimitConfig::FromConfig(config), clock);
   gateway::Authenticator auth(accounts, hasher);
   gateway::Gateway gw(auth, limiter, random, config.Bool("log.requests"));
   gateway::RegisterSystemRoutes(gw,
@@ -203,6 +233,7 @@ int RunServe(const ServeFlags& flags) {
                                 clock);
   gateway::RegisterAttestationRoute(gw, [&enclave](std::span<const uint8_t> nonce) { return enclave->Attest(nonce); });
   gateway::RegisterAccountRoutes(gw, accounts);
+  gateway::RegisterMeshRoutes(gw, *mesh->gateway_client, gateway::BuiltinMeshRoutes());
   gw.Freeze();
 
   gateway::ServerOptions options;
@@ -233,6 +264,7 @@ int RunServe(const ServeFlags& flags) {
                           {"tls", !options.tls_cert_file.empty()},
                           {"data_dir", data_dir},
                           {"store", "sqlite"},
+                          {"role", role},
                           {"routes", gw.routes().size()}});
 
   int sig = 0;
@@ -241,6 +273,8 @@ int RunServe(const ServeFlags& flags) {
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
+  mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
+  mesh.reset();
   if (devchain) devchain->Stop();
   enclave->Stop();
   unlink(addr_file.c_str());

@@ -14,6 +14,7 @@ struct ServeFlags {
   std::optional<std::string> listen;
   std::optional<std::string> data_dir;
   std::optional<std::string> config_file;
+  std::optional<std::string> role;  // mesh.role: all | gateway | echo
 };
 
 // `neosl serve`: runs until SIGTERM or SIGINT, then drains and exits 0; 1 on a startup error.

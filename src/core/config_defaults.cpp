@@ -90,6 +90,40 @@ enclave:
   ca_file: "/etc/ssl/certs/ca-certificates.crt"  # trust anchors for HTTPS made inside the enclave
   allow_private_networks: false  # let enclave HTTPS reach loopback and private addresses (tests only)
   call_timeout_ms: 10000      # how long a call into the enclave may take
+
+mesh:
+  # all: the gateway and every service in this process, calling each other through gRPC's
+  # in-process channel. gateway | echo: one role per process, gRPC over mutual TLS between them,
+  # found through the registry (docs/mesh.md). `neosl serve --role` sets this too.
+  role: all
+  listen: "127.0.0.1:0"       # gRPC address of a service role; port 0 picks one (see <data>/listen.addr)
+  advertise: ""               # the address peers dial; empty: the bound address
+  instance: ""                # this instance's id; empty: <role>-<random>
+  insecure: false             # plaintext gRPC between processes: benchmarks only, no authentication
+  policy_file: ""             # who may call what (the seed's YAML); empty: the embedded default
+  rate_limits_file: ""        # server-side limits (the seed's YAML); empty: the embedded default
+  # Evidence policy for sensitive calls (tee AttestationPolicy YAML). Empty: this build's enclave
+  # measurement, with simulation allowed only when enclave.backend is sim.
+  attestation_policy_file: ""
+  log_calls: false            # one info line per served call (else debug)
+  drain_ms: 5000              # on shutdown, how long calls in flight may take
+  tls:
+    dir: ""                   # this process's certificate, key, ca.crt, crl.pem; empty: <data_dir>/mesh
+    ca_dir: ""                # a CA (`neosl ca init`) to issue and renew this process's certificate from
+    cert_hours: 24            # certificate lifetime, 24 to 48; renewed with a third left
+  registry:
+    backend: file             # file: one machine (a shared directory) | etcd: several machines
+    dir: ""                   # file backend; empty: <data_dir>/registry
+    etcd_endpoints: "http://127.0.0.1:2379"  # comma-separated
+    etcd_prefix: "/neosl"
+    lease_ms: 5000            # an instance that stops renewing is gone after this long
+  client:
+    timeout_ms: 5000          # deadline of a call that has none from its caller
+    max_attempts: 3           # tries of an idempotent call that gets UNAVAILABLE
+    backoff_initial_ms: 100
+    backoff_max_ms: 1000
+    breaker_failures: 5       # consecutive UNAVAILABLE that open an instance's circuit
+    breaker_open_ms: 5000     # how long an open circuit fails fast before probing
 )yaml";
 }
 

@@ -215,7 +215,10 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/accounts/{id}", "get"},
                                                                {"/v1/accounts/{id}/keys", "post"},
                                                                {"/v1/accounts/{id}/keys", "get"},
-                                                               {"/v1/keys/{key_id}", "delete"}};
+                                                               {"/v1/keys/{key_id}", "delete"},
+                                                               {"/v1/echo", "post"},
+                                                               {"/v1/echo/sensitive", "post"},
+                                                               {"/v1/echo/relay", "post"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();
   EXPECT_EQ(operations, expected.size());

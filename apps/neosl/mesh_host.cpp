@@ -1,0 +1,259 @@
+#include "apps/neosl/mesh_host.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "apps/neosl/enclave_host.h"
+#include "core/encoding.h"
+#include "core/log.h"
+#include "services/echo/echo_service.h"
+#include "tee/measurement.h"
+#include "tee/verifier.h"
+
+#ifndef NEOSL_VERSION
+#define NEOSL_VERSION "0.0.0"
+#endif
+
+namespace neosl::app {
+namespace {
+
+std::string Or(const std::string& value, const std::string& fallback) {
+  return value.empty() ? fallback : value;
+}
+
+StatusOr<std::string> ReadText(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError(std::string(what) + ": cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+StatusOr<std::unique_ptr<mesh::Registry>> OpenRegistry(const Config& config, const std::string& data_dir,
+                                                       const std::string& role, const Clock& clock) {
+  if (role == "all") return mesh::NewMemoryRegistry();
+  mesh::RegistryOptions options;
+  options.lease_ttl = std::chrono::milliseconds(config.Int("mesh.registry.lease_ms"));
+  if (options.lease_ttl < std::chrono::milliseconds(1000)) {
+    return InvalidArgumentError("mesh.registry.lease_ms must be at least 1000");
+  }
+  const std::string& backend = config.String("mesh.registry.backend");
+  if (backend == "file")
+    return mesh::NewFileRegistry(Or(config.String("mesh.registry.dir"), data_dir + "/registry"), options, clock);
+  if (backend == "etcd") {
+    mesh::EtcdOptions etcd;
+    etcd.endpoints = SplitComma(config.String("mesh.registry.etcd_endpoints"));
+    etcd.prefix = config.String("mesh.registry.etcd_prefix");
+    if (etcd.endpoints.empty()) return InvalidArgumentError("mesh.registry.etcd_endpoints is empty");
+    return mesh::NewEtcdRegistry(etcd, options);
+  }
+  return InvalidArgumentError("mesh.registry.backend must be file or etcd, not '" + backend + "'");
+}
+
+// The evidence policy for sensitive calls: the configured file, else this build's enclave.
+StatusOr<tee::AttestationPolicy> AttestationPolicyFor(const Config& config) {
+  const std::string& file = config.String("mesh.attestation_policy_file");
+  if (!file.empty()) {
+    ASSIGN_OR_RETURN(std::string yaml, ReadText(file, "mesh.attestation_policy_file"));
+    return tee::AttestationPolicy::FromYaml(yaml);
+  }
+  tee::AttestationPolicy policy;
+  ASSIGN_OR_RETURN(tee::Measurement self, tee::MeasureSelf());
+  policy.measurements.push_back(self);
+  policy.allow_simulation = config.String("enclave.backend") == "sim";
+  return policy;
+}
+
+mesh::ClientOptions ClientOptionsFor(const Config& config, std::string identity,
+                                     std::optional<tee::AttestationPolicy> attestation) {
+  mesh::ClientOptions o;
+  o.identity = std::move(identity);
+  o.default_timeout = std::chrono::milliseconds(config.Int("mesh.client.timeout_ms"));
+  o.max_attempts = int(std::max<int64_t>(1, config.Int("mesh.client.max_attempts")));
+  o.backoff.initial = std::chrono::milliseconds(config.Int("mesh.client.backoff_initial_ms"));
+  o.backoff.max = std::chrono::milliseconds(config.Int("mesh.client.backoff_max_ms"));
+  o.breaker.failure_threshold = int(std::max<int64_t>(1, config.Int("mesh.client.breaker_failures")));
+  o.breaker.open_for = std::chrono::milliseconds(config.Int("mesh.client.breaker_open_ms"));
+  o.attestation = std::move(attestation);
+  return o;
+}
+
+// The identity files of this process, issued and kept fresh from mesh.tls.ca_dir when set.
+StatusOr<mesh::IdentityFiles> PrepareIdentity(const Config& config, const std::string& data_dir,
+                                              const std::string& identity, const Clock& clock,
+                                              std::unique_ptr<mesh::CertRotator>* rotator) {
+  mesh::IdentityFiles files{Or(config.String("mesh.tls.dir"), data_dir + "/mesh"), identity};
+  std::error_code ec;
+  std::filesystem::create_directories(files.dir, ec);
+  if (ec) return UnavailableError("cannot create " + files.dir + ": " + ec.message());
+  std::filesystem::permissions(files.dir, std::filesystem::perms::owner_all, ec);
+  const std::string& ca_dir = config.String("mesh.tls.ca_dir");
+  int64_t hours = config.Int("mesh.tls.cert_hours");
+  if (hours < mesh::kMinCertValidity.count() || hours > mesh::kMaxCertValidity.count()) {
+    return InvalidArgumentError("mesh.tls.cert_hours must be 24 to 48");
+  }
+  if (!ca_dir.empty()) {
+    mesh::RotatorOptions options;
+    options.validity = std::chrono::hours(hours);
+    *rotator = std::make_unique<mesh::CertRotator>(files, mesh::LocalIssuer(ca_dir, clock), options, clock);
+    RETURN_IF_ERROR((*rotator)->EnsureFresh());
+    (*rotator)->Start();
+    return files;
+  }
+  for (const std::string& f : {files.cert_file(), files.key_file(), files.ca_file()}) {
+    if (access(f.c_str(), R_OK) != 0) {
+      return FailedPreconditionError("no mesh certificate: " + f +
+                                     " is missing; run `neosl ca issue --dir CA --service " + identity + " --out " +
+                                     files.dir + "` or set mesh.tls.ca_dir");
+    }
+  }
+  log::Warn("mesh.tls.ca_dir is not set: this process cannot renew its certificate", {{"cert", files.cert_file()}});
+  return files;
+}
+
+std::unique_ptr<mesh::ChannelFactory> Channels(const Config& config, const mesh::IdentityFiles& files) {
+  if (config.Bool("mesh.insecure")) return mesh::InsecureChannels();
+  return mesh::TlsChannels(files);
+}
+
+}  // namespace
+
+const std::vector<std::string>& MeshRoles() {
+  static const std::vector<std::string> roles = {"all", "gateway", "echo"};
+  return roles;
+}
+
+StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::string& data_dir,
+                                              const std::string& role, RunningEnclave* enclave, const Clock& clock,
+                                              RandomSource& random) {
+  if (std::find(MeshRoles().begin(), MeshRoles().end(), role) == MeshRoles().end()) {
+    std::string all;
+    for (const auto& r : MeshRoles()) all += (all.empty() ? "" : ", ") + r;
+    return InvalidArgumentError("unknown role '" + role + "' (roles: " + all + ")");
+  }
+  auto host = std::make_unique<MeshHost>();
+  host->role = role;
+  uint8_t suffix[3];
+  random.Fill(suffix);
+  host->instance = Or(config.String("mesh.instance"), role + "-" + HexEncode(suffix));
+
+  ASSIGN_OR_RETURN(host->registry, OpenRegistry(config, data_dir, role, clock));
+
+  const std::string& policy_file = config.String("mesh.policy_file");
+  auto policy = policy_file.empty() ? mesh::AuthzPolicy::FromYaml(mesh::DefaultAuthzPolicyYaml())
+                                    : mesh::AuthzPolicy::FromFile(policy_file);
+  if (!policy.ok()) return policy.status().Annotate("mesh.policy_file");
+  host->policy = std::make_unique<mesh::AuthzPolicy>(std::move(*policy));
+  const std::string& limits_file = config.String("mesh.rate_limits_file");
+  auto limits = limits_file.empty() ? mesh::RateLimitsFromYaml(mesh::DefaultRateLimitsYaml())
+                                    : mesh::RateLimitsFromFile(limits_file);
+  if (!limits.ok()) return limits.status().Annotate("mesh.rate_limits_file");
+  host->limiter = std::make_unique<RateLimiter>(std::move(*limits), clock);
+
+  auto attestation = AttestationPolicyFor(config);
+  if (!attestation.ok()) return attestation.status().Annotate("mesh.attestation_policy_file");
+
+  const bool insecure = config.Bool("mesh.insecure");
+  if (insecure && role != "all") {
+    log::Warn("mesh.insecure: gRPC between processes is plaintext and unauthenticated (benchmarks only)", {});
+  }
+
+  mesh::PipelineOptions pipeline;
+  pipeline.policy = host->policy.get();
+  pipeline.limiter = host->limiter.get();
+  pipeline.trust_caller_header = insecure;
+  pipeline.log_calls = config.Bool("mesh.log_calls");
+  if (enclave) {
+    pipeline.evidence = [enclave](std::span<const uint8_t> nonce) -> StatusOr<std::string> {
+      ASSIGN_OR_RETURN(boost::json::value evidence, enclave->Attest(nonce));
+      return boost::json::serialize(evidence);
+    };
+  }
+  host->pipeline = std::make_unique<mesh::Pipeline>(std::move(pipeline), clock, random);
+
+  if (role == "all") {
+    host->server = std::make_unique<mesh::MeshServer>(mesh::ServerOptions{}, *host->pipeline, host->instance);
+    auto echo_client = std::make_unique<mesh::MeshClient>(
+        ClientOptionsFor(config, std::string(services::EchoService::kIdentity), *attestation), *host->registry,
+        mesh::InProcessChannels(*host->server, std::string(services::EchoService::kIdentity)), clock, random);
+    host->services.push_back(
+        std::make_unique<services::EchoService>(*host->pipeline, host->instance, echo_client.get()));
+    host->service_clients.push_back(std::move(echo_client));
+    for (auto& s : host->services) host->server->AddService(s.get());
+    ASSIGN_OR_RETURN(std::string bound, host->server->Start());
+    (void)bound;
+    host->gateway_client =
+        std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation), *host->registry,
+                                           mesh::InProcessChannels(*host->server, "gateway"), clock, random);
+    ASSIGN_OR_RETURN(
+        auto reg,
+        host->registry->Register(mesh::Endpoint{
+            std::string(services::EchoService::kIdentity), host->instance, "inproc", NEOSL_VERSION, true, {}}));
+    host->registrations.push_back(std::move(reg));
+    return host;
+  }
+
+  ASSIGN_OR_RETURN(mesh::IdentityFiles files, PrepareIdentity(config, data_dir, role, clock, &host->rotator));
+  if (role == "gateway") {
+    host->gateway_client = std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation),
+                                                              *host->registry, Channels(config, files), clock, random);
+    return host;
+  }
+
+  // A service role: its own server on the network, registered for the others to find.
+  mesh::ServerOptions server;
+  server.listen = config.String("mesh.listen");
+  server.insecure = insecure;
+  if (!insecure) {
+    ASSIGN_OR_RETURN(server.credentials, mesh::ServerTlsCredentials(files));
+  }
+  host->server = std::make_unique<mesh::MeshServer>(std::move(server), *host->pipeline, host->instance);
+  auto client = std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, role, *attestation), *host->registry,
+                                                   Channels(config, files), clock, random);
+  if (role == "echo") {
+    host->services.push_back(std::make_unique<services::EchoService>(*host->pipeline, host->instance, client.get()));
+  }
+  host->service_clients.push_back(std::move(client));
+  for (auto& s : host->services) host->server->AddService(s.get());
+  ASSIGN_OR_RETURN(host->bound, host->server->Start());
+  std::string advertise = Or(config.String("mesh.advertise"), host->bound);
+  ASSIGN_OR_RETURN(auto reg,
+                   host->registry->Register(mesh::Endpoint{role, host->instance, advertise, NEOSL_VERSION, true, {}}));
+  host->registrations.push_back(std::move(reg));
+  return host;
+}
+
+void MeshHost::Stop(std::chrono::milliseconds grace) {
+  // Leave the registry first, so clients stop picking this instance while it drains.
+  for (auto& r : registrations) (void)r->Close();
+  registrations.clear();
+  if (server) server->Shutdown(grace);
+  if (rotator) rotator->Stop();
+}
+
+MeshHost::~MeshHost() {
+  Stop(std::chrono::milliseconds(0));
+  // Clients before the registry they watch; services before the clients they use.
+  gateway_client.reset();
+  server.reset();
+  services.clear();
+  service_clients.clear();
+  registry.reset();
+}
+
+}  // namespace neosl::app

@@ -1,0 +1,62 @@
+// The mesh as `neosl serve` runs it (docs/mesh.md): in role `all`, the gateway and every service
+// in this process on gRPC's in-process channel; in a single role, this process's service (or the
+// gateway's client) on mutual TLS with its certificate kept fresh, registered in and discovering
+// through the registry.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/random.h"
+#include "core/rate_limiter.h"
+#include "core/status.h"
+#include "mesh/client.h"
+#include "mesh/policy.h"
+#include "mesh/registry.h"
+#include "mesh/server.h"
+#include "mesh/tls.h"
+
+namespace grpc {
+class Service;
+}
+
+namespace neosl::app {
+
+struct RunningEnclave;
+
+// The roles `neosl serve --role` accepts.
+const std::vector<std::string>& MeshRoles();
+
+struct MeshHost {
+  std::string role;
+  std::string instance;
+  std::unique_ptr<mesh::Registry> registry;
+  std::unique_ptr<mesh::AuthzPolicy> policy;
+  std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<mesh::CertRotator> rotator;
+  std::unique_ptr<mesh::Pipeline> pipeline;
+  std::unique_ptr<mesh::MeshServer> server;  // null in role gateway
+  // The clients of the identities in this process: the gateway's, and each service's own.
+  std::unique_ptr<mesh::MeshClient> gateway_client;
+  std::vector<std::unique_ptr<mesh::MeshClient>> service_clients;
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::vector<std::unique_ptr<mesh::Registration>> registrations;
+  std::string bound;  // the gRPC address of a service role
+
+  bool serves_http() const { return role == "all" || role == "gateway"; }
+  // Deregisters, lets calls in flight finish within `grace`, stops renewing.
+  void Stop(std::chrono::milliseconds grace);
+  ~MeshHost();
+};
+
+// Builds and starts the mesh of `role` ("all", "gateway", "echo"). `enclave` supplies evidence
+// for attestation (may be null: then sensitive calls to this process are refused by clients).
+StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::string& data_dir,
+                                              const std::string& role, RunningEnclave* enclave, const Clock& clock,
+                                              RandomSource& random);
+
+}  // namespace neosl::app

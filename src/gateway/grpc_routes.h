@@ -1,0 +1,44 @@
+// REST routes that are mesh calls: the gateway's route table maps each (HTTP method, path) to a
+// gRPC method of a service, so adding a service's REST surface is a table entry, not glue code
+// (DESIGN.md, "Every service is a gRPC service").
+//
+// For each call the gateway:
+//   - validates the JSON body against the route's schema (when it has one), then reads it into
+//     the request message with protobuf's JSON mapping (field names as in the .proto);
+//   - sets each path parameter {name} into the request field of the same name;
+//   - calls the service through the mesh with the caller's account, the key's roles and the
+//     request's trace id as metadata;
+//   - answers with the response message as JSON (proto field names, defaults included), or the
+//     service's error with its code, HTTP status and structured details.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gateway/gateway.h"
+#include "mesh/client.h"
+
+namespace neosl::gateway {
+
+struct MeshRoute {
+  std::string method;        // "POST"
+  std::string path;          // "/v1/echo"
+  std::string operation_id;  // "Echo"
+  std::string summary;
+  std::string tag;
+  Role role = Role::kViewer;
+  std::string service;  // mesh service identity, "echo"
+  std::string rpc;      // "/neosl.echo.v1.Echo/Echo"
+  SchemaPtr request;    // body schema (null: no body)
+  SchemaPtr response;   // documented success body
+  int success_status = 200;
+};
+
+// Adds `routes` to `gateway`; every call goes through `client`. Routes whose rpc names no
+// compiled-in method are a programming error and abort at start-up.
+void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes);
+
+// The REST routes of the built-in services (today: echo), as one table.
+std::vector<MeshRoute> BuiltinMeshRoutes();
+
+}  // namespace neosl::gateway
