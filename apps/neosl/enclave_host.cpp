@@ -90,12 +90,12 @@ StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, con
   options.binary = self;
   options.args = args;
   options.ocalls = tee::RelayOcallHandler(running->relay);
-  options.on_exit = [last_exit](const std::string& why) {
+  options.on_exit = [last_exit, stopping = running->stopping](const std::string& why) {
     {
       std::lock_guard lock(last_exit->first);
       last_exit->second = why;
     }
-    log::Warn("enclave exited; restarting it", {{"reason", why}});
+    if (!stopping->load()) log::Warn("enclave exited; restarting it", {{"reason", why}});
   };
   ASSIGN_OR_RETURN(running->host, tee::EnclaveHost::Start(std::move(options)));
   if (!running->host->WaitReady(std::chrono::seconds(20))) {
@@ -128,6 +128,7 @@ StatusOr<json::value> RunningEnclave::Attest(std::span<const uint8_t> nonce) {
 }
 
 void RunningEnclave::Stop() {
+  stopping->store(true);
   if (host) host->Stop();
 }
 

@@ -2,6 +2,7 @@
 // signer, and the calls the gateway makes (readiness, attestation).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string>
@@ -19,6 +20,8 @@ struct RunningEnclave {
   std::shared_ptr<tee::SocketRelay> relay;
   std::unique_ptr<tee::EnclaveHost> host;
   std::chrono::milliseconds timeout{10'000};
+  // Set by Stop, so the exit it causes is not logged as a crash.
+  std::shared_ptr<std::atomic<bool>> stopping = std::make_shared<std::atomic<bool>>(false);
 
   Status Ping();
   // The evidence JSON for `nonce` (retried across an enclave restart).
