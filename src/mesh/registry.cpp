@@ -321,4 +321,24 @@ std::unique_ptr<Registry> NewMemoryRegistry() {
   return std::make_unique<MemoryRegistry>();
 }
 
+namespace internal {
+
+void LogRenewal(const Endpoint& endpoint, std::string_view backend, const Status& result, bool superseded,
+                bool* failing) {
+  if (superseded) {
+    log::Info("registry: instance registered again elsewhere; stopping renewal",
+              {{"backend", backend}, {"service", endpoint.service}, {"instance", endpoint.instance}});
+  } else if (!result.ok() && !*failing) {
+    log::Warn("registry: renewing the registration failed; retrying", {{"backend", backend},
+                                                                       {"service", endpoint.service},
+                                                                       {"instance", endpoint.instance},
+                                                                       {"error", result.ToString()}});
+  } else if (result.ok() && *failing) {
+    log::Info("registry: renewing the registration works again",
+              {{"backend", backend}, {"service", endpoint.service}, {"instance", endpoint.instance}});
+  }
+  *failing = !result.ok();
+}
+
+}  // namespace internal
 }  // namespace neosl::mesh

@@ -46,6 +46,7 @@ struct EtcdShared {
     return prefix + "/services/" + std::string(service) + "/";
   }
   std::string Key(const Endpoint& e) const { return ServicePrefix(e.service) + e.instance; }
+  std::string Location(std::string_view service) const { return ServicePrefix(service); }
 
   // Lease TTLs are whole seconds: round up, at least 1.
   int64_t LeaseSeconds() const { return std::max<int64_t>(1, (options.lease_ttl.count() + 999) / 1000); }
@@ -251,17 +252,7 @@ class EtcdRegistration final : public Registration {
     while (!closed_ && !superseded_) {
       if (cv_.wait_for(lock, interval_, [this] { return closed_; })) break;
       Status s = RenewLocked();
-      if (superseded_) {
-        log::Info("registry: instance registered again elsewhere; stopping keepalive",
-                  {{"service", endpoint_.service}, {"instance", endpoint_.instance}});
-      } else if (!s.ok() && !failing) {
-        log::Warn("registry: etcd keepalive failed; retrying",
-                  {{"service", endpoint_.service}, {"instance", endpoint_.instance}, {"error", s.ToString()}});
-      } else if (s.ok() && failing) {
-        log::Info("registry: etcd keepalive works again",
-                  {{"service", endpoint_.service}, {"instance", endpoint_.instance}});
-      }
-      failing = !s.ok();
+      internal::LogRenewal(endpoint_, "etcd", s, superseded_, &failing);
     }
   }
 
@@ -275,34 +266,6 @@ class EtcdRegistration final : public Registration {
   bool closed_ = false;
   bool superseded_ = false;
   std::thread keepalive_;
-};
-
-class EtcdRegistry final : public Registry {
- public:
-  explicit EtcdRegistry(std::shared_ptr<EtcdShared> shared) : shared_(std::move(shared)) {}
-
-  StatusOr<std::unique_ptr<Registration>> Register(const Endpoint& endpoint) override {
-    RETURN_IF_ERROR(internal::ValidateEndpoint(endpoint));
-    auto registration = std::make_unique<EtcdRegistration>(shared_, endpoint);
-    RETURN_IF_ERROR(registration->Start());
-    return std::unique_ptr<Registration>(std::move(registration));
-  }
-
-  StatusOr<std::vector<Endpoint>> Resolve(std::string_view service) override { return shared_->Resolve(service); }
-
-  StatusOr<std::unique_ptr<Watch>> WatchService(std::string_view service, WatchCallback on_change) override {
-    RETURN_IF_ERROR(internal::ValidateName("service", service));
-    if (!on_change) return InvalidArgumentError("watch callback must not be empty");
-    return std::unique_ptr<Watch>(std::make_unique<internal::PollingWatch>(
-        "etcd:" + shared_->ServicePrefix(service),
-        [shared = shared_, service = std::string(service)] { return shared->Resolve(service); },
-        shared_->options.poll_interval, std::move(on_change)));
-  }
-
-  std::string_view backend() const override { return "etcd"; }
-
- private:
-  std::shared_ptr<EtcdShared> shared_;
 };
 
 }  // namespace
@@ -319,7 +282,8 @@ StatusOr<std::unique_ptr<Registry>> NewEtcdRegistry(EtcdOptions etcd, RegistryOp
     return s.Annotate("etcd registry: status check of " + http.Describe());
   }
   auto shared = std::make_shared<EtcdShared>(http, std::move(etcd.prefix), options);
-  return std::unique_ptr<Registry>(std::make_unique<EtcdRegistry>(std::move(shared)));
+  return std::unique_ptr<Registry>(
+      std::make_unique<internal::PollingRegistry<EtcdShared, EtcdRegistration>>(std::move(shared), "etcd"));
 }
 
 }  // namespace neosl::mesh

@@ -156,6 +156,7 @@ struct FileShared {
   std::set<std::string> warned;  // malformed files already reported, by path, size and mtime
 
   std::string ServiceDir(std::string_view service) const { return dir + "/" + std::string(service); }
+  std::string Location(std::string_view service) const { return ServiceDir(service); }
   std::string EntryPath(std::string_view service, std::string_view instance) const {
     return ServiceDir(service) + "/" + std::string(instance) + ".json";
   }
@@ -311,17 +312,7 @@ class FileRegistration final : public Registration {
     while (!closed_ && !superseded_) {
       if (cv_.wait_for(lock, shared_->options.keepalive_interval, [this] { return closed_; })) break;
       Status s = RenewLocked();
-      if (superseded_) {
-        log::Info("registry: instance registered again elsewhere; stopping renewal",
-                  {{"service", endpoint_.service}, {"instance", endpoint_.instance}});
-      } else if (!s.ok() && !failing) {
-        log::Warn("registry: renewing entry failed",
-                  {{"service", endpoint_.service}, {"instance", endpoint_.instance}, {"error", s.ToString()}});
-      } else if (s.ok() && failing) {
-        log::Info("registry: renewing entry works again",
-                  {{"service", endpoint_.service}, {"instance", endpoint_.instance}});
-      }
-      failing = !s.ok();
+      internal::LogRenewal(endpoint_, "file", s, superseded_, &failing);
     }
   }
 
@@ -333,34 +324,6 @@ class FileRegistration final : public Registration {
   bool closed_ = false;
   bool superseded_ = false;
   std::thread keepalive_;
-};
-
-class FileRegistry final : public Registry {
- public:
-  explicit FileRegistry(std::shared_ptr<FileShared> shared) : shared_(std::move(shared)) {}
-
-  StatusOr<std::unique_ptr<Registration>> Register(const Endpoint& endpoint) override {
-    RETURN_IF_ERROR(internal::ValidateEndpoint(endpoint));
-    auto registration = std::make_unique<FileRegistration>(shared_, endpoint);
-    RETURN_IF_ERROR(registration->Start());
-    return std::unique_ptr<Registration>(std::move(registration));
-  }
-
-  StatusOr<std::vector<Endpoint>> Resolve(std::string_view service) override { return shared_->Resolve(service); }
-
-  StatusOr<std::unique_ptr<Watch>> WatchService(std::string_view service, WatchCallback on_change) override {
-    RETURN_IF_ERROR(internal::ValidateName("service", service));
-    if (!on_change) return InvalidArgumentError("watch callback must not be empty");
-    return std::unique_ptr<Watch>(std::make_unique<internal::PollingWatch>(
-        "file:" + shared_->ServiceDir(service),
-        [shared = shared_, service = std::string(service)] { return shared->Resolve(service); },
-        shared_->options.poll_interval, std::move(on_change)));
-  }
-
-  std::string_view backend() const override { return "file"; }
-
- private:
-  std::shared_ptr<FileShared> shared_;
 };
 
 }  // namespace
@@ -376,7 +339,8 @@ StatusOr<std::unique_ptr<Registry>> NewFileRegistry(std::string dir, RegistryOpt
     return FailedPreconditionError("file registry: " + Errno("cannot write to", dir));
   }
   auto shared = std::make_shared<FileShared>(std::move(dir), options, clock);
-  return std::unique_ptr<Registry>(std::make_unique<FileRegistry>(std::move(shared)));
+  return std::unique_ptr<Registry>(
+      std::make_unique<internal::PollingRegistry<FileShared, FileRegistration>>(std::move(shared), "file"));
 }
 
 }  // namespace neosl::mesh

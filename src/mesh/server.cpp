@@ -217,20 +217,9 @@ void Pipeline::Finish(grpc::ServerUnaryReactor* reactor, const CallContext* call
 
 grpc::ServerUnaryReactor* Pipeline::Unary(grpc::CallbackServerContext* ctx, std::string_view target,
                                           std::string_view operation, const Handler& handler) {
-  auto start = clock_.SteadyNow();
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto call = Admit(ctx, target, operation);
-  if (!call.ok()) {
-    Finish(reactor, nullptr, operation, start, call.status(), ctx);
-    return reactor;
-  }
-  Status status;
-  {
-    ScopedCall scope(&*call);
-    status = handler(*call);
-  }
-  Finish(reactor, &*call, operation, start, status, ctx);
-  return reactor;
+  return UnaryAsync(
+      ctx, target, operation,
+      [&handler](const std::shared_ptr<const CallContext>& call, const Done& done) { done(handler(*call)); });
 }
 
 grpc::ServerUnaryReactor* Pipeline::UnaryAsync(grpc::CallbackServerContext* ctx, std::string_view target,

@@ -79,7 +79,7 @@ class Pipeline {
 
   // For handlers that finish later on another thread: call `done` exactly once.
   using Done = std::function<void(const Status&)>;
-  using AsyncHandler = std::function<void(const std::shared_ptr<const CallContext>&, Done)>;
+  using AsyncHandler = std::function<void(const std::shared_ptr<const CallContext>&, const Done&)>;
   grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* ctx, std::string_view target,
                                        std::string_view operation, const AsyncHandler& handler);
 

@@ -57,8 +57,8 @@ grpc::ServerUnaryReactor* EchoService::Serve(grpc::CallbackServerContext* ctx, s
   // A delayed answer waits on its own thread, not on one of gRPC's.
   return pipeline_.UnaryAsync(
       ctx, kIdentity, operation,
-      [answer](const std::shared_ptr<const mesh::CallContext>& call, mesh::Pipeline::Done done) {
-        std::thread([answer, call, done = std::move(done)] {
+      [answer](const std::shared_ptr<const mesh::CallContext>& call, const mesh::Pipeline::Done& done) {
+        std::thread([answer, call, done] {
           mesh::ScopedCall scope(call.get());
           done(answer(*call));
         }).detach();
@@ -80,33 +80,33 @@ grpc::ServerUnaryReactor* EchoService::EchoSensitive(grpc::CallbackServerContext
 
 grpc::ServerUnaryReactor* EchoService::Relay(grpc::CallbackServerContext* ctx, const echo::v1::RelayRequest* request,
                                              echo::v1::EchoResponse* response) {
-  return pipeline_.UnaryAsync(
-      ctx, kIdentity, "Relay",
-      [this, request, response](const std::shared_ptr<const mesh::CallContext>& call, mesh::Pipeline::Done done) {
-        if (request->hops() < 1 || request->hops() > kMaxHops) {
-          done(InvalidArgumentError("hops must be 1 to 8"));
-          return;
-        }
-        if (!client_) {
-          done(FailedPreconditionError("this echo instance has no mesh client to relay with"));
-          return;
-        }
-        // The nested call blocks, so it runs on its own thread with the call made current there:
-        // the client takes trace, account and deadline from it.
-        std::thread([this, request, response, call, done = std::move(done)] {
-          mesh::ScopedCall scope(call.get());
-          Status s;
-          if (request->hops() == 1) {
-            s = client_->Call(kIdentity, "/neosl.echo.v1.Echo/Echo", request->echo(), response);
-          } else {
-            echo::v1::RelayRequest next = *request;
-            next.set_hops(request->hops() - 1);
-            s = client_->Call(kIdentity, "/neosl.echo.v1.Echo/Relay", next, response);
-          }
-          if (s.ok()) response->set_hops(response->hops() + 1);
-          done(s);
-        }).detach();
-      });
+  return pipeline_.UnaryAsync(ctx, kIdentity, "Relay",
+                              [this, request, response](const std::shared_ptr<const mesh::CallContext>& call,
+                                                        const mesh::Pipeline::Done& done) {
+                                if (request->hops() < 1 || request->hops() > kMaxHops) {
+                                  done(InvalidArgumentError("hops must be 1 to 8"));
+                                  return;
+                                }
+                                if (!client_) {
+                                  done(FailedPreconditionError("this echo instance has no mesh client to relay with"));
+                                  return;
+                                }
+                                // The nested call blocks, so it runs on its own thread with the call made current
+                                // there: the client takes trace, account and deadline from it.
+                                std::thread([this, request, response, call, done] {
+                                  mesh::ScopedCall scope(call.get());
+                                  Status s;
+                                  if (request->hops() == 1) {
+                                    s = client_->Call(kIdentity, "/neosl.echo.v1.Echo/Echo", request->echo(), response);
+                                  } else {
+                                    echo::v1::RelayRequest next = *request;
+                                    next.set_hops(request->hops() - 1);
+                                    s = client_->Call(kIdentity, "/neosl.echo.v1.Echo/Relay", next, response);
+                                  }
+                                  if (s.ok()) response->set_hops(response->hops() + 1);
+                                  done(s);
+                                }).detach();
+                              });
 }
 
 }  // namespace neosl::services
