@@ -18,6 +18,7 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/client_callback.h>
@@ -85,7 +86,8 @@ class TlsFactory final : public ChannelFactory {
   StatusOr<std::shared_ptr<grpc::Channel>> Create(const Endpoint& endpoint) override {
     ASSIGN_OR_RETURN(auto creds, ChannelTlsCredentials(files_, endpoint.service, options_));
     grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(4 << 20);
+    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    args.SetMaxSendMessageSize(kMaxMessageBytes);
     // SNI names the service, not the address (the server's certificate has SAN DNS:<service>).
     args.SetSslTargetNameOverride(endpoint.service);
     return grpc::CreateCustomChannel(endpoint.address, creds, args);
@@ -99,7 +101,10 @@ class TlsFactory final : public ChannelFactory {
 class InsecureFactory final : public ChannelFactory {
  public:
   StatusOr<std::shared_ptr<grpc::Channel>> Create(const Endpoint& endpoint) override {
-    return grpc::CreateChannel(endpoint.address, grpc::InsecureChannelCredentials());
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    args.SetMaxSendMessageSize(kMaxMessageBytes);
+    return grpc::CreateCustomChannel(endpoint.address, grpc::InsecureChannelCredentials(), args);
   }
 };
 
@@ -389,13 +394,18 @@ Status MeshClient::Call(std::string_view service, std::string_view method, const
 
 Status MeshClient::Invoke(Instance& instance, const MethodInfo& method, grpc::ClientContext& ctx,
                           const google::protobuf::Message& request, google::protobuf::Message* response) {
-  // The callback form, so that starting the call (inside the in-process gate) and waiting for it
-  // (outside) are separate steps.
+  if (!gate_) {
+    // Network channels: the blocking form, which waits on the caller's own thread.
+    return FromGrpcStatus(grpc::internal::BlockingUnaryCall<google::protobuf::Message, google::protobuf::Message>(
+        instance.channel.get(), method.rpc, &ctx, request, response));
+  }
+  // In-process: the callback form, so that starting the call (inside the gate, which shutdown
+  // closes) and waiting for it (outside) are separate steps.
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
   grpc::Status result;
-  auto start = [&] {
+  bool started = gate_->Run([&] {
     grpc::internal::CallbackUnaryCall<google::protobuf::Message, google::protobuf::Message>(
         instance.channel.get(), method.rpc, &ctx, &request, response, [&](grpc::Status s) {
           std::lock_guard lock(mu);
@@ -403,12 +413,8 @@ Status MeshClient::Invoke(Instance& instance, const MethodInfo& method, grpc::Cl
           done = true;
           cv.notify_one();
         });
-  };
-  if (gate_) {
-    if (!gate_->Run(start)) return UnavailableError("the in-process server is shutting down");
-  } else {
-    start();
-  }
+  });
+  if (!started) return UnavailableError("the in-process server is shutting down");
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return done; });
   return FromGrpcStatus(result);

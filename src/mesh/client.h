@@ -72,8 +72,10 @@ struct ClientOptions {
   BreakerOptions breaker;
   // Evidence policy for sensitive methods; nullopt refuses every sensitive call.
   std::optional<tee::AttestationPolicy> attestation;
-  int max_message_bytes = 4 << 20;
 };
+
+// The largest message a mesh channel sends or receives (the servers' default too).
+inline constexpr int kMaxMessageBytes = 4 << 20;
 
 struct CallOptions {
   std::optional<std::chrono::milliseconds> timeout;

@@ -109,7 +109,7 @@ struct ServerOptions {
   std::string listen;                                    // HOST:PORT (port 0 picks one); empty: in-process only
   std::shared_ptr<grpc::ServerCredentials> credentials;  // required with `listen` unless insecure
   bool insecure = false;                                 // plaintext (benchmarks only)
-  int max_message_bytes = 4 << 20;
+  int max_message_bytes = 4 << 20;                       // as the client's kMaxMessageBytes
   // Connections are closed after this age (new handshakes pick up rotated certificates and the
   // current revocation list; calls in flight get `grace` to finish).
   std::chrono::milliseconds max_connection_age{30 * 60 * 1000};
