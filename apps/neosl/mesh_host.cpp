@@ -11,6 +11,7 @@
 #include "apps/neosl/enclave_host.h"
 #include "core/encoding.h"
 #include "core/log.h"
+#include "mesh/metrics.h"
 #include "services/echo/echo_service.h"
 #include "tee/measurement.h"
 #include "tee/verifier.h"
@@ -236,6 +237,20 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
                    host->registry->Register(mesh::Endpoint{role, host->instance, advertise, NEOSL_VERSION, true, {}}));
   host->registrations.push_back(std::move(reg));
   return host;
+}
+
+std::string MeshHost::RenderMetrics() const {
+  std::vector<mesh::MeshClient*> clients;
+  std::vector<std::string> identities;
+  if (gateway_client) {
+    clients.push_back(gateway_client.get());
+    identities.emplace_back("gateway");
+  }
+  for (const auto& c : service_clients) {
+    clients.push_back(c.get());
+    identities.push_back(c->identity());
+  }
+  return mesh::RenderMetrics(server ? pipeline.get() : nullptr, clients, identities);
 }
 
 void MeshHost::Stop(std::chrono::milliseconds grace) {

@@ -48,6 +48,8 @@ struct MeshHost {
   std::string bound;  // the gRPC address of a service role
 
   bool serves_http() const { return role == "all" || role == "gateway"; }
+  // The mesh's Prometheus metrics (mesh/metrics.h) for this process.
+  std::string RenderMetrics() const;
   // Deregisters, lets calls in flight finish within `grace`, stops renewing.
   void Stop(std::chrono::milliseconds grace);
   ~MeshHost();

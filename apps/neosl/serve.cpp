@@ -229,8 +229,9 @@ int RunServe(const ServeFlags& flags) {
   gateway::RegisterSystemRoutes(gw,
                                 {{"store", [&store] { return store->Ping(); }},
                                  {"chain", [&chain_rpc] { return chain_rpc->GetBlockCount().status(); }},
-                                 {"enclave", [&enclave] { return enclave->Ping(); }}},
-                                clock);
+                                 {"enclave", [&enclave] { return enclave->Ping(); }},
+                                 {"registry", [&mesh] { return mesh->registry->Resolve("echo").status(); }}},
+                                clock, {[&mesh] { return mesh->RenderMetrics(); }});
   gateway::RegisterAttestationRoute(gw, [&enclave](std::span<const uint8_t> nonce) { return enclave->Attest(nonce); });
   gateway::RegisterAccountRoutes(gw, accounts);
   gateway::RegisterMeshRoutes(gw, *mesh->gateway_client, gateway::BuiltinMeshRoutes());

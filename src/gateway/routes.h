@@ -19,8 +19,12 @@ struct ReadinessCheck {
   std::function<Status()> check;
 };
 
+// More Prometheus text appended to /metrics (the mesh's, …).
+using MetricsSource = std::function<std::string()>;
+
 // GET /v1/health, /v1/ready, /metrics, /v1/openapi.json.
-void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, const Clock& clock);
+void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, const Clock& clock,
+                          std::vector<MetricsSource> metrics = {});
 
 // The enclave's evidence for a verifier's nonce (the JSON of tee::EvidenceToJson); errors as
 // Status (UNAVAILABLE while the enclave restarts).

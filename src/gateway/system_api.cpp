@@ -10,7 +10,8 @@
 namespace neosl::gateway {
 namespace json = boost::json;
 
-void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, const Clock& clock) {
+void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, const Clock& clock,
+                          std::vector<MetricsSource> metrics) {
   auto started = clock.SteadyNow();
   Gateway* gw = &gateway;
 
@@ -59,10 +60,11 @@ void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, 
                          .tag = "system",
                          .access = Route::Access::kPublic,
                          .response_content_type = "text/plain",
-                         .handler = [gw](RequestContext&) -> StatusOr<Reply> {
+                         .handler = [gw, metrics = std::move(metrics)](RequestContext&) -> StatusOr<Reply> {
                            Reply r;
                            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                            r.body = gw->metrics().Render();
+                           for (const auto& source : metrics) r.body += source();
                            return r;
                          }});
 

@@ -420,6 +420,13 @@ Status MeshClient::Invoke(Instance& instance, const MethodInfo& method, grpc::Cl
   return FromGrpcStatus(result);
 }
 
+std::vector<std::string> MeshClient::Services() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, pool] : pools_) out.push_back(name);
+  return out;
+}
+
 std::vector<MeshClient::InstanceStats> MeshClient::Stats(std::string_view service) {
   std::vector<InstanceStats> out;
   std::shared_ptr<Pool> pool;

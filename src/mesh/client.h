@@ -103,6 +103,9 @@ class MeshClient {
     uint64_t calls = 0, failures = 0, attestations = 0;
   };
   std::vector<InstanceStats> Stats(std::string_view service);
+  const std::string& identity() const { return options_.identity; }
+  // The services this client has called (its pools), for metrics.
+  std::vector<std::string> Services();
 
   struct Pool;
   struct Instance;

@@ -153,6 +153,17 @@ TEST(MeshClusterTest, TheRestSuiteRunsAcrossProcessesOverMutualTls) {
     EXPECT_EQ(r.status, 400) << r.body;
   }
   {
+    SCOPED_TRACE("the mesh shows in /metrics and /v1/ready");
+    HttpResult m = http.Get("/metrics");
+    ASSERT_EQ(m.status, 200);
+    EXPECT_THAT(m.body, HasSubstr("neosl_mesh_client_calls_total{caller=\"gateway\",service=\"echo\",instance=\"echo-"));
+    EXPECT_THAT(m.body, HasSubstr("neosl_mesh_client_attestations_total{caller=\"gateway\",service=\"echo\""));
+    EXPECT_THAT(m.body, HasSubstr("neosl_mesh_client_circuit_open{"));
+    HttpResult ready = http.Get("/v1/ready");
+    EXPECT_EQ(ready.status, 200) << ready.body;
+    EXPECT_THAT(ready.body, HasSubstr("\"registry\""));
+  }
+  {
     SCOPED_TRACE("no API key: refused at the gateway");
     HttpResult r = http.Request("POST", "/v1/echo", R"({"message":"x"})", {{"content-type", "application/json"}});
     EXPECT_EQ(r.status, 401) << r.body;
