@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/neosl/attest_cli.h"
+#include "apps/neosl/audit_cli.h"
 #include "apps/neosl/ca_cli.h"
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_cli.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   auto run_attest = neosl::app::AddAttestCommands(app);
   auto run_enclave = neosl::app::AddEnclaveCommands(app);
   auto run_ca = neosl::app::AddCaCommands(app);
+  auto run_audit = neosl::app::AddAuditCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   if (int rc = run_attest(); rc >= 0) return rc;
   if (int rc = run_enclave(); rc >= 0) return rc;
   if (int rc = run_ca(); rc >= 0) return rc;
+  if (int rc = run_audit(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

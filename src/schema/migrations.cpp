@@ -41,6 +41,90 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_by_account ON api_keys(account_id, created_at_ms);
 )sql"},
+      // Secrets (docs/secrets.md): values only as enclave ciphertext, every version kept until
+      // the secret is deleted; and the per-account, hash-chained audit log with its signed
+      // checkpoints.
+      {2, "secrets and audit log",
+       R"sql(
+CREATE TABLE secrets (
+  account_id     TEXT NOT NULL REFERENCES accounts(id),
+  name           TEXT NOT NULL,
+  version        INTEGER NOT NULL CHECK (version >= 1),
+  created_at_ms  INTEGER NOT NULL,
+  rotated_at_ms  INTEGER,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE secret_versions (
+  account_id     TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  version        INTEGER NOT NULL CHECK (version >= 1),
+  ciphertext     BLOB NOT NULL,
+  created_at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name, version),
+  FOREIGN KEY (account_id, name) REFERENCES secrets(account_id, name) ON DELETE CASCADE
+);
+CREATE TABLE audit_log (
+  account_id     TEXT NOT NULL,
+  seq            INTEGER NOT NULL CHECK (seq >= 1),
+  at_ms          INTEGER NOT NULL,
+  action         TEXT NOT NULL,
+  subject        TEXT NOT NULL,
+  actor          TEXT NOT NULL,
+  details        TEXT NOT NULL,
+  prev_hash      BLOB NOT NULL,
+  hash           BLOB NOT NULL,
+  PRIMARY KEY (account_id, seq)
+);
+CREATE TABLE audit_checkpoints (
+  account_id     TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  hash           BLOB NOT NULL,
+  signature      BLOB NOT NULL,
+  public_key     BLOB NOT NULL,
+  at_ms          INTEGER NOT NULL,
+  PRIMARY KEY (account_id, seq)
+);
+)sql",
+       R"sql(
+CREATE TABLE secrets (
+  account_id     TEXT NOT NULL REFERENCES accounts(id),
+  name           TEXT NOT NULL,
+  version        BIGINT NOT NULL CHECK (version >= 1),
+  created_at_ms  BIGINT NOT NULL,
+  rotated_at_ms  BIGINT,
+  PRIMARY KEY (account_id, name)
+);
+CREATE TABLE secret_versions (
+  account_id     TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  version        BIGINT NOT NULL CHECK (version >= 1),
+  ciphertext     BYTEA NOT NULL,
+  created_at_ms  BIGINT NOT NULL,
+  PRIMARY KEY (account_id, name, version),
+  FOREIGN KEY (account_id, name) REFERENCES secrets(account_id, name) ON DELETE CASCADE
+);
+CREATE TABLE audit_log (
+  account_id     TEXT NOT NULL,
+  seq            BIGINT NOT NULL CHECK (seq >= 1),
+  at_ms          BIGINT NOT NULL,
+  action         TEXT NOT NULL,
+  subject        TEXT NOT NULL,
+  actor          TEXT NOT NULL,
+  details        TEXT NOT NULL,
+  prev_hash      BYTEA NOT NULL,
+  hash           BYTEA NOT NULL,
+  PRIMARY KEY (account_id, seq)
+);
+CREATE TABLE audit_checkpoints (
+  account_id     TEXT NOT NULL,
+  seq            BIGINT NOT NULL,
+  hash           BYTEA NOT NULL,
+  signature      BYTEA NOT NULL,
+  public_key     BYTEA NOT NULL,
+  at_ms          BIGINT NOT NULL,
+  PRIMARY KEY (account_id, seq)
+);
+)sql"},
   };
   return kMigrations;
 }
