@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "crypto/ecies.h"
+#include "crypto/hash.h"
 #include "tee/attestation.h"
 #include "tee/channel.h"
 #include "tee/enclave_server.h"
@@ -28,6 +29,7 @@
 #include "tee/measurement.h"
 #include "tee/sandbox.h"
 #include "tee/sealing.h"
+#include "tee/secret_vault.h"
 #include "tee/sim_quote.h"
 #include "tee/tls_relay.h"
 #include "tee/verifier.h"
@@ -69,6 +71,7 @@ struct EnclaveState {
   tee::SealPolicy policy = tee::SealPolicy::kSigner;
   std::optional<tee::EnclaveKeys> keys;         // unset in a --migrate-in enclave until the import
   std::optional<crypto::PrivateKey> ephemeral;  // --migrate-in: the key the old build exports to
+  std::optional<tee::SecretVault> vault;        // secrets at rest; set with `keys`
   std::optional<tee::SimQuotingEnclave> quoting;
   std::string ca_pem;
   bool test_commands = false;
@@ -83,7 +86,7 @@ v1::EcallResponse Error(const Status& s) {
   return tee::EcallErrorResponse(s);
 }
 
-std::span<const uint8_t> Bytes(const std::string& s) {
+std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
@@ -151,6 +154,52 @@ v1::EcallResponse MigrationImport(EnclaveState& st, const v1::MigrationImportReq
   st.keys.emplace(std::move(*keys));
   v1::EcallResponse r;
   r.set_pong("imported");
+  return r;
+}
+
+// A secret's value, encrypted for the host to store. The value is in no answer and no message.
+v1::EcallResponse SecretSeal(EnclaveState& st, const v1::SecretSealRequest& req) {
+  if (!st.vault) return Error(FailedPreconditionError("secret_seal: this enclave has no secrets key"));
+  if (req.account().empty() || req.name().empty()) {
+    return Error(InvalidArgumentError("secret_seal: the account and name must not be empty"));
+  }
+  v1::EcallResponse r;
+  auto seal = [&](std::span<const uint8_t> value) {
+    if (value.size() > tee::kMaxSecretValueSize) {
+      return Error(InvalidArgumentError("secret_seal: the value is over the " +
+                                        std::to_string(tee::kMaxSecretValueSize) + "-byte limit"));
+    }
+    auto ciphertext = st.vault->Encrypt(req.account(), req.name(), req.version(), value);
+    if (!ciphertext.ok()) return Error(ciphertext.status());
+    r.set_secret_ciphertext(std::string(ciphertext->begin(), ciphertext->end()));
+    return r;
+  };
+  switch (req.value_case()) {
+    case v1::SecretSealRequest::kPlaintext: return seal(Bytes(req.plaintext()));
+    case v1::SecretSealRequest::kEncryptedValue: {
+      if (req.encrypted_value().size() > tee::kMaxSecretValueSize + crypto::kEciesOverhead) {
+        return Error(InvalidArgumentError("secret_seal: the value is over the " +
+                                          std::to_string(tee::kMaxSecretValueSize) + "-byte limit"));
+      }
+      auto plain = crypto::EciesDecrypt(st.keys->ecies, Bytes(req.encrypted_value()), Bytes(tee::kSecretEciesInfo));
+      // Any blob that does not decrypt is corrupt, without saying more (docs/enclave.md).
+      if (!plain.ok()) return Error(DataLossError("secret_seal: encrypted_value does not decrypt"));
+      return seal(plain->bytes());
+    }
+    case v1::SecretSealRequest::VALUE_NOT_SET: break;
+  }
+  return Error(InvalidArgumentError("secret_seal: plaintext or encrypted_value is required"));
+}
+
+// Test only: proves a ciphertext opens inside the enclave, answering its digest and length.
+v1::EcallResponse SecretDigest(EnclaveState& st, const v1::SecretDigestRequest& req) {
+  if (!st.vault) return Error(FailedPreconditionError("secret_digest: this enclave has no secrets key"));
+  auto plain = st.vault->Decrypt(req.account(), req.name(), req.version(), Bytes(req.ciphertext()));
+  if (!plain.ok()) return Error(plain.status());
+  const auto digest = crypto::Sha256(plain->bytes());
+  v1::EcallResponse r;
+  r.mutable_secret_digest()->set_sha256(std::string(digest.begin(), digest.end()));
+  r.mutable_secret_digest()->set_length(plain->size());
   return r;
 }
 
@@ -266,9 +315,11 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
       return r;
     }
     case v1::EcallRequest::kFetch: return Fetch(st, req.fetch(), channel);
+    case v1::EcallRequest::kSecretSeal: return SecretSeal(st, req.secret_seal());
     case v1::EcallRequest::kTest: {
       if (!st.test_commands) return Error(PermissionDeniedError("test commands are disabled in this enclave"));
       const auto& t = req.test();
+      if (t.has_secret_digest()) return SecretDigest(st, t.secret_digest());
       if (t.crash()) std::abort();
       if (t.sleep_ms() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(t.sleep_ms()));
       r.set_test(t.echo());
@@ -330,6 +381,9 @@ int RunEnclave(const EnclaveFlags& f) {
     auto keys = tee::KeyStore::LoadOrCreate(*st->sealer, st->policy, f.sealed_dir, SecureRandom::Instance());
     if (!keys.ok()) return Fail(cmd, keys.status());
     st->keys.emplace(std::move(*keys));
+    auto vault = tee::SecretVault::ForEnclaveKeys(*st->keys);
+    if (!vault.ok()) return Fail(cmd, vault.status());
+    st->vault.emplace(std::move(*vault));
   }
   auto quoting = tee::SimQuotingEnclave::Create(SecureRandom::Instance());
   if (!quoting.ok()) return Fail(cmd, quoting.status());

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <boost/json.hpp>
+#include <openssl/crypto.h>
 
 #include "apps/neosl/serve.h"
 #include "core/log.h"
@@ -125,6 +126,27 @@ StatusOr<json::value> RunningEnclave::Attest(std::span<const uint8_t> nonce) {
   json::value v = json::parse(r.evidence_json(), ec);
   if (ec) return InternalError("the enclave returned evidence that is not JSON");
   return v;
+}
+
+StatusOr<std::vector<uint8_t>> RunningEnclave::SealSecret(std::string_view account, std::string_view name,
+                                                          uint32_t version, SecretForm form,
+                                                          std::span<const uint8_t> value) {
+  v1::EcallRequest req;
+  auto* seal = req.mutable_secret_seal();
+  seal->set_account(std::string(account));
+  seal->set_name(std::string(name));
+  seal->set_version(version);
+  std::string bytes(value.begin(), value.end());
+  if (form == SecretForm::kEncrypted) {
+    seal->set_encrypted_value(std::move(bytes));
+  } else {
+    seal->set_plaintext(std::move(bytes));
+  }
+  auto r = host->CallRetrying(req, timeout);
+  // The request's copy of a plaintext value is not needed any more.
+  if (seal->has_plaintext()) OPENSSL_cleanse(seal->mutable_plaintext()->data(), seal->plaintext().size());
+  if (!r.ok()) return r.status();
+  return std::vector<uint8_t>(r->secret_ciphertext().begin(), r->secret_ciphertext().end());
 }
 
 void RunningEnclave::Stop() {

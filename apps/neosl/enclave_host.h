@@ -6,6 +6,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -26,6 +28,13 @@ struct RunningEnclave {
   Status Ping();
   // The evidence JSON for `nonce` (retried across an enclave restart).
   StatusOr<boost::json::value> Attest(std::span<const uint8_t> nonce);
+  // A secret's value, encrypted by the enclave for the host to store (docs/secrets.md): `value`
+  // is the plaintext, or with kEncrypted an ECIES blob made client-side to the enclave's key
+  // (info "neosl-secret-v1"). INVALID_ARGUMENT for an empty account or name or a value over
+  // 64 KiB; DATA_LOSS for an encrypted value that does not decrypt. Retried across a restart.
+  enum class SecretForm { kPlaintext, kEncrypted };
+  StatusOr<std::vector<uint8_t>> SealSecret(std::string_view account, std::string_view name, uint32_t version,
+                                            SecretForm form, std::span<const uint8_t> value);
   void Stop();
   ~RunningEnclave() { Stop(); }
 };

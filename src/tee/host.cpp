@@ -93,7 +93,9 @@ bool IsRetrySafe(const v1::EcallRequest& request) {
     case v1::EcallRequest::kSign:
     case v1::EcallRequest::kAttest:
     case v1::EcallRequest::kUnseal:
-    case v1::EcallRequest::kEciesDecrypt: return true;
+    case v1::EcallRequest::kEciesDecrypt:
+    case v1::EcallRequest::kSecretSeal:  // a pure function of its input (and a fresh nonce)
+      return true;
     default: return false;
   }
 }
