@@ -185,19 +185,25 @@ StatusOr<std::shared_ptr<MeshClient::Pool>> MeshClient::PoolFor(std::string_view
   auto pool = std::make_shared<Pool>();
   pool->service = std::string(service);
   std::weak_ptr<Pool> weak = pool;
+  // Channels are made outside the pool's lock (making a TLS channel reads credential files), so
+  // calls keep flowing while the set changes. Updates come one at a time (the initial resolve,
+  // then the watch's thread), so the set read first is still the one replaced at the end.
   auto update = [this, weak](const std::vector<Endpoint>& endpoints) {
     auto p = weak.lock();
     if (!p) return;
-    std::lock_guard lock(p->mu);
-    std::vector<std::shared_ptr<Instance>> next;
+    std::vector<std::shared_ptr<Instance>> current;
+    {
+      std::lock_guard lock(p->mu);
+      current = p->instances;
+    }
+    std::vector<std::pair<std::shared_ptr<Instance>, bool>> next;  // instance, its new health
     for (const Endpoint& e : endpoints) {
       std::shared_ptr<Instance> found;
-      for (auto& old : p->instances) {
+      for (auto& old : current) {
         if (old->endpoint.instance == e.instance && old->endpoint.address == e.address) found = old;
       }
       if (found) {
-        found->endpoint.healthy = e.healthy;  // same connection, new health
-        next.push_back(std::move(found));
+        next.emplace_back(std::move(found), e.healthy);  // same connection, perhaps new health
         continue;
       }
       auto channel = channels_->Create(e);
@@ -206,9 +212,14 @@ StatusOr<std::shared_ptr<MeshClient::Pool>> MeshClient::PoolFor(std::string_view
                   {{"service", e.service}, {"instance", e.instance}, {"error", channel.status().ToString()}});
         continue;
       }
-      next.push_back(std::make_shared<Instance>(e, std::move(*channel), options_.breaker, clock_));
+      next.emplace_back(std::make_shared<Instance>(e, std::move(*channel), options_.breaker, clock_), e.healthy);
     }
-    p->instances = std::move(next);
+    std::lock_guard lock(p->mu);
+    p->instances.clear();
+    for (auto& [instance, healthy] : next) {
+      instance->endpoint.healthy = healthy;
+      p->instances.push_back(std::move(instance));
+    }
   };
   auto initial = registry_.Resolve(service);
   if (!initial.ok()) return initial.status().Annotate("resolving " + std::string(service));
