@@ -149,6 +149,28 @@ StatusOr<std::vector<uint8_t>> RunningEnclave::SealSecret(std::string_view accou
   return std::vector<uint8_t>(r->secret_ciphertext().begin(), r->secret_ciphertext().end());
 }
 
+StatusOr<crypto::PublicKey> RunningEnclave::ReportKey() {
+  v1::EcallRequest req;
+  req.mutable_get_public_keys();
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->CallRetrying(req, timeout));
+  const std::string& key = r.public_keys().report();
+  return crypto::PublicKey::FromBytes(std::span(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+}
+
+StatusOr<crypto::Signature> RunningEnclave::SignReport(std::span<const uint8_t> message) {
+  ASSIGN_OR_RETURN(crypto::PublicKey key, ReportKey());
+  v1::EcallRequest req;
+  req.mutable_sign()->set_key(v1::SignRequest::REPORT);
+  req.mutable_sign()->set_message(std::string(message.begin(), message.end()));
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->CallRetrying(req, timeout));
+  const std::string& sig = r.signature();
+  if (sig.size() != 64) return InternalError("the enclave returned a report signature of the wrong size");
+  crypto::Signature s{};
+  std::copy(sig.begin(), sig.end(), s.begin());
+  if (!key.Verify(message, s)) return InternalError("the enclave's report signature does not verify");
+  return s;
+}
+
 void RunningEnclave::Stop() {
   stopping->store(true);
   if (host) host->Stop();

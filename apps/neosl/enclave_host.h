@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "crypto/p256.h"
 #include "tee/host.h"
 #include "tee/socket_relay.h"
 
@@ -35,6 +36,10 @@ struct RunningEnclave {
   enum class SecretForm { kPlaintext, kEncrypted };
   StatusOr<std::vector<uint8_t>> SealSecret(std::string_view account, std::string_view name, uint32_t version,
                                             SecretForm form, std::span<const uint8_t> value);
+  // The enclave's report key, and a signature by it over SHA-256(message) (checked against the
+  // key before it is returned).
+  StatusOr<crypto::PublicKey> ReportKey();
+  StatusOr<crypto::Signature> SignReport(std::span<const uint8_t> message);
   void Stop();
   ~RunningEnclave() { Stop(); }
 };

@@ -13,6 +13,8 @@
 #include "core/log.h"
 #include "mesh/metrics.h"
 #include "services/echo/echo_service.h"
+#include "services/secrets/audit_log.h"
+#include "services/secrets/secrets_service.h"
 #include "tee/measurement.h"
 #include "tee/verifier.h"
 
@@ -132,16 +134,52 @@ std::unique_ptr<mesh::ChannelFactory> Channels(const Config& config, const mesh:
   return mesh::TlsChannels(files);
 }
 
+// Audit checkpoints signed by the enclave's report key.
+class EnclaveAuditSigner final : public services::secrets::AuditSigner {
+ public:
+  EnclaveAuditSigner(RunningEnclave& enclave, crypto::PublicKey key) : enclave_(enclave), key_(std::move(key)) {}
+  StatusOr<crypto::Signature> Sign(std::span<const uint8_t> message) override { return enclave_.SignReport(message); }
+  crypto::PublicKey public_key() override { return key_; }
+
+ private:
+  RunningEnclave& enclave_;
+  crypto::PublicKey key_;
+};
+
+// The secrets service of this process, sealing through its enclave and auditing into its store.
+StatusOr<std::unique_ptr<grpc::Service>> MakeSecretsService(const Config& config, MeshHost& host,
+                                                            RunningEnclave& enclave, store::Store& store,
+                                                            const Clock& clock) {
+  services::SecretsOptions options;
+  options.max_secrets_per_account = config.Int("secrets.max_per_account");
+  options.max_value_bytes = size_t(std::clamp<int64_t>(config.Int("secrets.max_value_bytes"), 1, 65536));
+  if (options.max_secrets_per_account < 1) return InvalidArgumentError("secrets.max_per_account must be at least 1");
+  ASSIGN_OR_RETURN(crypto::PublicKey report, enclave.ReportKey());
+  host.audit_signer = std::make_unique<EnclaveAuditSigner>(enclave, report);
+  host.audit_log = std::make_unique<services::secrets::AuditLog>(*host.audit_signer);
+  services::SecretSealer sealer = [&enclave](std::string_view account, std::string_view name, uint32_t version,
+                                             bool encrypted, std::span<const uint8_t> value) {
+    return enclave.SealSecret(
+        account, name, version,
+        encrypted ? RunningEnclave::SecretForm::kEncrypted : RunningEnclave::SecretForm::kPlaintext, value);
+  };
+  return std::make_unique<services::SecretsService>(*host.pipeline, store, std::move(sealer), *host.audit_log,
+                                                    std::vector<crypto::PublicKey>{report}, clock, options);
+}
+
 }  // namespace
 
 const std::vector<std::string>& MeshRoles() {
-  static const std::vector<std::string> roles = {"all", "gateway", "echo"};
+  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets"};
   return roles;
 }
 
+MeshHost::MeshHost() = default;
+
 StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::string& data_dir,
-                                              const std::string& role, RunningEnclave* enclave, const Clock& clock,
-                                              RandomSource& random) {
+                                              const std::string& role, RunningEnclave& enclave_ref, store::Store& store,
+                                              const Clock& clock, RandomSource& random) {
+  RunningEnclave* enclave = &enclave_ref;
   if (std::find(MeshRoles().begin(), MeshRoles().end(), role) == MeshRoles().end()) {
     std::string all;
     for (const auto& r : MeshRoles()) all += (all.empty() ? "" : ", ") + r;
@@ -195,17 +233,19 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->services.push_back(
         std::make_unique<services::EchoService>(*host->pipeline, host->instance, echo_client.get()));
     host->service_clients.push_back(std::move(echo_client));
+    ASSIGN_OR_RETURN(auto secrets, MakeSecretsService(config, *host, enclave_ref, store, clock));
+    host->services.push_back(std::move(secrets));
     for (auto& s : host->services) host->server->AddService(s.get());
     ASSIGN_OR_RETURN(std::string bound, host->server->Start());
     (void)bound;
     host->gateway_client =
         std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation), *host->registry,
                                            mesh::InProcessChannels(*host->server, "gateway"), clock, random);
-    ASSIGN_OR_RETURN(
-        auto reg,
-        host->registry->Register(mesh::Endpoint{
-            std::string(services::EchoService::kIdentity), host->instance, "inproc", NEOSL_VERSION, true, {}}));
-    host->registrations.push_back(std::move(reg));
+    for (std::string_view service : {services::EchoService::kIdentity, services::SecretsService::kIdentity}) {
+      ASSIGN_OR_RETURN(auto reg, host->registry->Register(mesh::Endpoint{
+                                     std::string(service), host->instance, "inproc", NEOSL_VERSION, true, {}}));
+      host->registrations.push_back(std::move(reg));
+    }
     return host;
   }
 
@@ -228,6 +268,9 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
                                                    Channels(config, files), clock, random);
   if (role == "echo") {
     host->services.push_back(std::make_unique<services::EchoService>(*host->pipeline, host->instance, client.get()));
+  } else if (role == "secrets") {
+    ASSIGN_OR_RETURN(auto secrets, MakeSecretsService(config, *host, enclave_ref, store, clock));
+    host->services.push_back(std::move(secrets));
   }
   host->service_clients.push_back(std::move(client));
   for (auto& s : host->services) host->server->AddService(s.get());
@@ -268,6 +311,8 @@ MeshHost::~MeshHost() {
   server.reset();
   services.clear();
   service_clients.clear();
+  audit_log.reset();
+  audit_signer.reset();
   registry.reset();
 }
 

@@ -23,6 +23,13 @@
 namespace grpc {
 class Service;
 }
+namespace neosl::store {
+class Store;
+}
+namespace neosl::services::secrets {
+class AuditSigner;
+class AuditLog;
+}  // namespace neosl::services::secrets
 
 namespace neosl::app {
 
@@ -43,6 +50,8 @@ struct MeshHost {
   // The clients of the identities in this process: the gateway's, and each service's own.
   std::unique_ptr<mesh::MeshClient> gateway_client;
   std::vector<std::unique_ptr<mesh::MeshClient>> service_clients;
+  std::unique_ptr<services::secrets::AuditSigner> audit_signer;
+  std::unique_ptr<services::secrets::AuditLog> audit_log;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::vector<std::unique_ptr<mesh::Registration>> registrations;
   std::string bound;  // the gRPC address of a service role
@@ -52,13 +61,14 @@ struct MeshHost {
   std::string RenderMetrics() const;
   // Deregisters, lets calls in flight finish within `grace`, stops renewing.
   void Stop(std::chrono::milliseconds grace);
+  MeshHost();
   ~MeshHost();
 };
 
-// Builds and starts the mesh of `role` ("all", "gateway", "echo"). `enclave` supplies evidence
-// for attestation (may be null: then sensitive calls to this process are refused by clients).
+// Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets"). `enclave` supplies
+// evidence for attestation and seals secrets; `store` is this process's store.
 StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::string& data_dir,
-                                              const std::string& role, RunningEnclave* enclave, const Clock& clock,
-                                              RandomSource& random);
+                                              const std::string& role, RunningEnclave& enclave, store::Store& store,
+                                              const Clock& clock, RandomSource& random);
 
 }  // namespace neosl::app

@@ -192,7 +192,7 @@ int RunServe(const ServeFlags& flags) {
 
   // The mesh: every service in this process (role all), or this process's one role.
   const std::string& role = config.String("mesh.role");
-  auto mesh_or = StartMesh(config, data_dir, role, enclave.get(), clock, random);
+  auto mesh_or = StartMesh(config, data_dir, role, *enclave, *store, clock, random);
   if (!mesh_or.ok()) return Fail(mesh_or.status().Annotate("starting the mesh"));
   std::unique_ptr<MeshHost> mesh = std::move(*mesh_or);
   if (!mesh->serves_http()) return ServeRole(config, *mesh, *enclave, stop_signals, addr_file);

@@ -91,6 +91,10 @@ enclave:
   allow_private_networks: false  # let enclave HTTPS reach loopback and private addresses (tests only)
   call_timeout_ms: 10000      # how long a call into the enclave may take
 
+secrets:
+  max_per_account: 1000       # secrets an account may keep; more is 429 RESOURCE_EXHAUSTED
+  max_value_bytes: 65536      # the largest value (the enclave refuses more than 64 KiB anyway)
+
 mesh:
   # all: the gateway and every service in this process, calling each other through gRPC's
   # in-process channel. gateway | echo: one role per process, gRPC over mutual TLS between them,

@@ -1,5 +1,7 @@
 #include "gateway/grpc_routes.h"
 
+#include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -38,6 +40,36 @@ Status SetPathParam(pb::Message& message, const std::string& name, const std::st
   return Status();
 }
 
+Status SetQueryParam(pb::Message& message, const std::string& name, const std::string& value) {
+  const pb::FieldDescriptor* field = message.GetDescriptor()->FindFieldByName(name);
+  if (!field || field->is_repeated()) return InternalError("query parameter " + name + " has no field");
+  const pb::Reflection* r = message.GetReflection();
+  auto as_int = [&](int64_t lo, int64_t hi) -> StatusOr<int64_t> {
+    errno = 0;
+    char* end = nullptr;
+    long long v = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || errno != 0 || *end != '\0' || v < lo || v > hi) {
+      return InvalidArgumentError("query parameter " + name + " must be an integer")
+          .WithDetail(ErrorDetail{"FieldViolation", {}}.Add("field", name).Add("description", "not an integer"));
+    }
+    return int64_t(v);
+  };
+  switch (field->type()) {
+    case pb::FieldDescriptor::TYPE_STRING: r->SetString(&message, field, value); return Status();
+    case pb::FieldDescriptor::TYPE_INT64: {
+      ASSIGN_OR_RETURN(int64_t v, as_int(INT64_MIN, INT64_MAX));
+      r->SetInt64(&message, field, v);
+      return Status();
+    }
+    case pb::FieldDescriptor::TYPE_INT32: {
+      ASSIGN_OR_RETURN(int64_t v, as_int(INT32_MIN, INT32_MAX));
+      r->SetInt32(&message, field, int32_t(v));
+      return Status();
+    }
+    default: return InternalError("query parameter " + name + " maps to an unsupported field type");
+  }
+}
+
 StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestContext& ctx) {
   std::unique_ptr<pb::Message> request(bound.request_prototype->New());
   std::unique_ptr<pb::Message> response(bound.response_prototype->New());
@@ -51,6 +83,10 @@ StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestConte
     }
   }
   for (const auto& [name, value] : ctx.path_params) RETURN_IF_ERROR(SetPathParam(*request, name, value));
+  for (const auto& [name, description] : bound.route.query) {
+    std::string value;
+    if (ctx.http.QueryParam(name, &value)) RETURN_IF_ERROR(SetQueryParam(*request, name, value));
+  }
 
   mesh::CallOptions options;
   options.trace_id = ctx.trace_id;
@@ -62,6 +98,7 @@ StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestConte
       roles += RoleName(r);
     }
     options.roles = std::move(roles);
+    options.actor = "key:" + ctx.principal->key.str();
   }
   RETURN_IF_ERROR(client.Call(bound.route.service, bound.route.rpc, *request, response.get(), options));
 
@@ -98,6 +135,7 @@ void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::v
     route.request = r.request;
     route.response = r.response;
     route.success_status = r.success_status;
+    route.query = r.query;
     route.handler = [bound, &client](RequestContext& ctx) { return Serve(*bound, client, ctx); };
     gateway.AddRoute(std::move(route));
   }
@@ -116,7 +154,46 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
                                {"hops", Integer()}});
   auto relay_request = Object({{"echo", echo_request, kRequired},
                                {"hops", Integer().Range(1, 8).Describe("echo instances to pass through"), kRequired}});
+  auto secret_info = Object({{"name", String()},
+                             {"version", String().Describe("int64 as a string")},
+                             {"created_at", String()},
+                             {"rotated_at", String().Describe("empty until the first rotation")},
+                             {"functions", Array(String()).Describe("functions granted this secret")}});
+  auto put_secret = Object(
+      {{"value", String().Length(1, 65536).Describe("the value as text, over TLS (the enclave encrypts it at rest)")},
+       {"encrypted_value", String()
+                               .Length(2, 2 * (65536 + 256))
+                               .Describe("hex of an ECIES blob to the enclave's ecies key, info neosl-secret-v1")}});
+  auto secrets_list = Object({{"secrets", Array(secret_info)}});
+  auto deleted = Object({{"name", String()}, {"deleted", Boolean()}});
+  auto audit = Object({{"entries", Array(Object({{"seq", String()},
+                                                 {"at", String()},
+                                                 {"action", String()},
+                                                 {"subject", String()},
+                                                 {"actor", String()},
+                                                 {"details", String()},
+                                                 {"prev_hash", String()},
+                                                 {"hash", String()}}))},
+                       {"verification", Object({{"ok", Boolean()}, {"reason", String()}}).AllowAdditional()}});
   return {
+      MeshRoute{"PUT", "/v1/secrets/{name}", "PutSecret", "Store or rotate a secret (write-only)", "secrets",
+                Role::kDeveloper, "secrets", "/neosl.secrets.v1.Secrets/PutSecret", put_secret, secret_info},
+      MeshRoute{"DELETE", "/v1/secrets/{name}", "DeleteSecret", "Delete a secret and all its versions", "secrets",
+                Role::kDeveloper, "secrets", "/neosl.secrets.v1.Secrets/DeleteSecret", nullptr, deleted},
+      MeshRoute{"GET", "/v1/secrets", "ListSecrets", "Names, versions and times of the account's secrets (no values)",
+                "secrets", Role::kViewer, "secrets", "/neosl.secrets.v1.Secrets/ListSecrets", nullptr, secrets_list},
+      MeshRoute{"GET",
+                "/v1/secrets/audit",
+                "ListSecretAudit",
+                "The account's hash-chained secrets audit log, and whether it verifies",
+                "secrets",
+                Role::kViewer,
+                "secrets",
+                "/neosl.secrets.v1.Secrets/ListSecretAudit",
+                nullptr,
+                audit,
+                200,
+                {{"after_seq", "entries after this seq (default 0)"}, {"limit", "1..1000 (default 100)"}}},
       MeshRoute{"POST", "/v1/echo", "Echo", "Echo a message through the service mesh", "mesh", Role::kViewer, "echo",
                 "/neosl.echo.v1.Echo/Echo", echo_request, echo_response},
       MeshRoute{"POST", "/v1/echo/sensitive", "EchoSensitive",

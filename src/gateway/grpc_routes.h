@@ -5,7 +5,8 @@
 // For each call the gateway:
 //   - validates the JSON body against the route's schema (when it has one), then reads it into
 //     the request message with protobuf's JSON mapping (field names as in the .proto);
-//   - sets each path parameter {name} into the request field of the same name;
+//   - sets each path parameter {name}, and each declared query parameter, into the request field
+//     of the same name;
 //   - calls the service through the mesh with the caller's account, the key's roles and the
 //     request's trace id as metadata;
 //   - answers with the response message as JSON (proto field names, defaults included), or the
@@ -32,6 +33,9 @@ struct MeshRoute {
   SchemaPtr request;    // body schema (null: no body)
   SchemaPtr response;   // documented success body
   int success_status = 200;
+  // Query parameters (name, description) read into the request field of the same name
+  // (string or integer fields).
+  std::vector<std::pair<std::string, std::string>> query = {};
 };
 
 // Adds `routes` to `gateway`; every call goes through `client`. Routes whose rpc names no

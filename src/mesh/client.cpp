@@ -296,6 +296,7 @@ Status MeshClient::Call(std::string_view service, std::string_view method, const
   if (!IsTraceId(call.trace_id)) call.trace_id = NewTraceId(random_);
   call.account = options.account.value_or(parent ? parent->account : std::string());
   call.roles = options.roles.value_or(parent ? parent->roles : std::string());
+  call.actor = options.actor.value_or(parent ? parent->actor : std::string());
   CallOptions attest_options = options;
   attest_options.trace_id = call.trace_id;
 
@@ -374,6 +375,7 @@ Status MeshClient::Call(std::string_view service, std::string_view method, const
         ctx.AddMetadata(std::string(kDeadlineMsKey), std::to_string(std::max<int64_t>(0, remaining.count())));
         if (!call.account.empty()) ctx.AddMetadata(std::string(kAccountIdKey), call.account);
         if (!call.roles.empty()) ctx.AddMetadata(std::string(kRolesKey), call.roles);
+        if (!call.actor.empty()) ctx.AddMetadata(std::string(kActorKey), call.actor);
         chosen->calls.fetch_add(1, std::memory_order_relaxed);
         Status s = Invoke(*chosen, *info, ctx, request, response);
         if (info->sensitive && ctx.auth_context()) {

@@ -81,7 +81,7 @@ struct CallOptions {
   std::optional<std::chrono::milliseconds> timeout;
   // Context for calls not made while serving one (the gateway): override what CurrentCall()
   // would give.
-  std::optional<std::string> trace_id, account, roles;
+  std::optional<std::string> trace_id, account, roles, actor;
 };
 
 class MeshClient {

@@ -26,8 +26,9 @@ inline constexpr std::string_view kTraceIdKey = "x-trace-id";
 inline constexpr std::string_view kCallerIdKey = "x-caller-id";
 inline constexpr std::string_view kAccountIdKey = "x-account-id";
 inline constexpr std::string_view kRolesKey = "x-roles";
-inline constexpr std::string_view kDeadlineMsKey = "x-deadline-ms";                    // remaining budget, ms
-inline constexpr std::string_view kAttestationNonceKey = "x-attestation-nonce";        // hex
+inline constexpr std::string_view kActorKey = "x-actor-id";                      // who acted: "key:<api key id>", …
+inline constexpr std::string_view kDeadlineMsKey = "x-deadline-ms";              // remaining budget, ms
+inline constexpr std::string_view kAttestationNonceKey = "x-attestation-nonce";  // hex
 inline constexpr std::string_view kAttestationEvidenceKey = "x-attestation-evidence";  // evidence JSON
 inline constexpr std::string_view kRetryPushbackKey = "grpc-retry-pushback-ms";
 
@@ -37,6 +38,7 @@ struct CallContext {
   std::string caller;     // the authenticated identity of the calling service
   std::string account;    // the account the call acts for ("" for platform-internal work)
   std::string roles;      // comma-separated roles of the account's key
+  std::string actor;      // who acted, for audit logs: "key:<api key id>", "function:<id>", …
   std::string operation;  // the method's short name ("Echo")
   std::optional<std::chrono::system_clock::time_point> deadline;
 

@@ -144,6 +144,7 @@ StatusOr<CallContext> Pipeline::Admit(grpc::CallbackServerContext* ctx, std::str
   call.caller = std::move(identity);
   call.account = std::string(Header(ctx, kAccountIdKey));
   call.roles = std::string(Header(ctx, kRolesKey));
+  call.actor = std::string(Header(ctx, kActorKey));
 
   // Deadline: gRPC's own, else the seed's x-deadline-ms budget.
   auto deadline = ctx->deadline();

@@ -43,11 +43,12 @@ CREATE INDEX api_keys_by_account ON api_keys(account_id, created_at_ms);
 )sql"},
       // Secrets (docs/secrets.md): values only as enclave ciphertext, every version kept until
       // the secret is deleted; and the per-account, hash-chained audit log with its signed
-      // checkpoints.
+      // checkpoints. No foreign key to accounts: a service owns its tables, and in one-role-per-
+      // process mode the accounts live in the gateway's store.
       {2, "secrets and audit log",
        R"sql(
 CREATE TABLE secrets (
-  account_id     TEXT NOT NULL REFERENCES accounts(id),
+  account_id     TEXT NOT NULL,
   name           TEXT NOT NULL,
   version        INTEGER NOT NULL CHECK (version >= 1),
   created_at_ms  INTEGER NOT NULL,
@@ -87,7 +88,7 @@ CREATE TABLE audit_checkpoints (
 )sql",
        R"sql(
 CREATE TABLE secrets (
-  account_id     TEXT NOT NULL REFERENCES accounts(id),
+  account_id     TEXT NOT NULL,
   name           TEXT NOT NULL,
   version        BIGINT NOT NULL CHECK (version >= 1),
   created_at_ms  BIGINT NOT NULL,

@@ -216,6 +216,10 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/accounts/{id}/keys", "post"},
                                                                {"/v1/accounts/{id}/keys", "get"},
                                                                {"/v1/keys/{key_id}", "delete"},
+                                                               {"/v1/secrets/{name}", "put"},
+                                                               {"/v1/secrets/{name}", "delete"},
+                                                               {"/v1/secrets", "get"},
+                                                               {"/v1/secrets/audit", "get"},
                                                                {"/v1/echo", "post"},
                                                                {"/v1/echo/sensitive", "post"},
                                                                {"/v1/echo/relay", "post"}};

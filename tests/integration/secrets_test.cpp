@@ -1,0 +1,169 @@
+// Secrets end to end through `neosl serve`: the REST API, the mesh, the enclave's sealing, the
+// store and the audit log — and what must never happen: a value in the database, a value across
+// accounts, an audit log edited without anyone noticing.
+#include <dirent.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/fixture.h"
+#include "store/sqlite_store.h"
+
+namespace neosl::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kMarker[] = "MARKER-7c1e2b-correct-horse-battery";
+
+std::string Body(const std::string& value) {
+  return R"({"value":")" + value + R"("})";
+}
+
+// Whether any file under `dir` contains `needle`.
+bool AnyFileContains(const std::string& dir, const std::string& needle) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (ss.str().find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+class SecretsTest : public ServerTest {
+ protected:
+  HttpResult Put(const std::string& name, const std::string& body, const std::string& key) {
+    return client_->Request("PUT", "/v1/secrets/" + name, body,
+                            {{"authorization", "Bearer " + key}, {"content-type", "application/json"}});
+  }
+};
+
+TEST_F(SecretsTest, PutRotateListDeleteAndNoValueEverComesBack) {
+  StartServer();
+  auto r = Put("db_password", Body(kMarker), admin_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("version").as_string(), "1");
+  EXPECT_EQ(Json(r).at("rotated_at").as_string(), "");
+  r = Put("db_password", Body(std::string(kMarker) + "-2"), admin_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("version").as_string(), "2");
+  EXPECT_NE(Json(r).at("rotated_at").as_string(), "");
+
+  auto list = client_->Get("/v1/secrets", admin_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_THAT(list.body, HasSubstr("\"db_password\""));
+  EXPECT_THAT(list.body, ::testing::Not(HasSubstr(kMarker)));
+
+  auto audit = client_->Get("/v1/secrets/audit", admin_);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  auto a = Json(audit).as_object();
+  EXPECT_TRUE(a.at("verification").at("ok").as_bool()) << audit.body;
+  ASSERT_EQ(a.at("entries").as_array().size(), 2u);
+  EXPECT_EQ(a.at("entries").as_array()[0].at("action").as_string(), "create");
+  EXPECT_EQ(a.at("entries").as_array()[1].at("action").as_string(), "rotate");
+  EXPECT_THAT(std::string(a.at("entries").as_array()[0].at("actor").as_string()), ::testing::StartsWith("key:"));
+  EXPECT_THAT(audit.body, ::testing::Not(HasSubstr(kMarker)));
+
+  r = client_->Request("DELETE", "/v1/secrets/db_password", "", {{"authorization", "Bearer " + admin_}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = client_->Request("DELETE", "/v1/secrets/db_password", "", {{"authorization", "Bearer " + admin_}});
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(Json(client_->Get("/v1/secrets", admin_)).at("secrets").as_array().size(), 0u);
+  EXPECT_EQ(Json(client_->Get("/v1/secrets/audit", admin_)).at("entries").as_array().size(), 3u);
+
+  // Nothing in the data directory (database, WAL, sealed state) holds a value.
+  const std::string dir = server_->data_dir();
+  EXPECT_EQ(server_->Stop(), 0);
+  EXPECT_FALSE(AnyFileContains(dir, kMarker));
+}
+
+TEST_F(SecretsTest, BadInputIsAClearError) {
+  StartServer({.env = {{"NEOSL_SECRETS_MAX_PER_ACCOUNT", "2"}}});
+  EXPECT_EQ(Put("has%20space", Body("x"), admin_).status, 400);
+  EXPECT_EQ(Put(std::string(65, 'a'), Body("x"), admin_).status, 400);
+  EXPECT_EQ(Put("n", R"({})", admin_).status, 400);
+  EXPECT_EQ(Put("n", R"({"value":"a","encrypted_value":"00"})", admin_).status, 400);
+  EXPECT_EQ(Put("n", R"({"encrypted_value":"zz"})", admin_).status, 400);
+  auto undecryptable = Put("n", R"({"encrypted_value":"0011"})", admin_);
+  EXPECT_EQ(undecryptable.status, 400) << undecryptable.body;
+  EXPECT_THAT(undecryptable.body, HasSubstr("neosl-secret-v1"));
+  EXPECT_EQ(Put("n", Body(std::string(65537, 'v')), admin_).status, 400);
+  ASSERT_EQ(Put("one", Body("1"), admin_).status, 200);
+  ASSERT_EQ(Put("two", Body("2"), admin_).status, 200);
+  auto third = Put("three", Body("3"), admin_);
+  EXPECT_EQ(third.status, 429) << third.body;
+  EXPECT_EQ(ErrorCode(third), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(Put("two", Body("2b"), admin_).status, 200);  // rotating is not a new secret
+  std::string dapp = CreateAccount("dapp");
+  auto viewer = CreateKey(dapp, R"(["viewer"])");
+  EXPECT_EQ(Put("one", Body("x"), viewer.second).status, 403);  // writing needs developer
+  EXPECT_EQ(client_->Get("/v1/secrets", viewer.second).status, 200);
+}
+
+TEST_F(SecretsTest, AnotherAccountCanNeitherSeeNorTouchASecret) {
+  StartServer();
+  ASSERT_EQ(Put("api_token", Body(kMarker), admin_).status, 200);
+  std::string other = CreateAccount("other dapp");
+  auto [id, key] = CreateKey(other, R"(["developer"])");
+  auto list = client_->Get("/v1/secrets", key);
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(Json(list).at("secrets").as_array().size(), 0u);
+  auto del = client_->Request("DELETE", "/v1/secrets/api_token", "", {{"authorization", "Bearer " + key}});
+  EXPECT_EQ(del.status, 404) << del.body;
+  EXPECT_EQ(Json(client_->Get("/v1/secrets/audit", key)).at("entries").as_array().size(), 0u);
+  // Its own secret of the same name is its own.
+  auto mine = Put("api_token", Body("theirs"), key);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(Json(mine).at("version").as_string(), "1");
+  EXPECT_EQ(Json(client_->Get("/v1/secrets", admin_)).at("secrets").as_array()[0].at("version").as_string(), "1");
+}
+
+TEST_F(SecretsTest, ARestartKeepsSecretsAndTheAuditLogAndAnEditIsDetected) {
+  TempDir data;  // outlives each server process
+  ServerOptions again;
+  again.data_dir = data.File("data");
+  StartServer(again);
+  ASSERT_EQ(Put("a", Body(kMarker), admin_).status, 200);
+  ASSERT_EQ(Put("a", Body(kMarker), admin_).status, 200);
+  ASSERT_EQ(Put("b", Body(kMarker), admin_).status, 200);
+  const std::string dir = server_->data_dir();
+  ASSERT_EQ(server_->Stop(), 0);
+
+  StartServer(again);
+  auto list = Json(client_->Get("/v1/secrets", admin_)).at("secrets").as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].at("version").as_string(), "2");
+  auto audit = Json(client_->Get("/v1/secrets/audit", admin_));
+  EXPECT_TRUE(audit.at("verification").at("ok").as_bool());
+  ASSERT_EQ(server_->Stop(), 0);
+
+  // Someone with the database edits an entry: the CLI and the API both see it.
+  auto r = RunNeosl({"audit", "verify", "--db", dir + "/neosl.db"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  {
+    store::SqliteOptions o;
+    o.path = dir + "/neosl.db";
+    auto s = store::OpenSqliteStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    auto tx = (*s)->Begin(store::TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Exec("UPDATE audit_log SET subject = 'z' WHERE seq = 2").ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  r = RunNeosl({"audit", "verify", "--db", dir + "/neosl.db"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("seq 2"));
+  StartServer(again);
+  audit = Json(client_->Get("/v1/secrets/audit", admin_));
+  EXPECT_FALSE(audit.at("verification").at("ok").as_bool());
+  EXPECT_EQ(audit.at("verification").at("first_bad_seq").as_string(), "2");
+}
+
+}  // namespace
+}  // namespace neosl::testing
