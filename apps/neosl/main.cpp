@@ -11,6 +11,7 @@
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_cli.h"
 #include "apps/neosl/neo_cli.h"
+#include "apps/neosl/secrets_cli.h"
 #include "apps/neosl/serve.h"
 #include "core/config.h"
 #include "mesh/tls.h"
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   auto run_enclave = neosl::app::AddEnclaveCommands(app);
   auto run_ca = neosl::app::AddCaCommands(app);
   auto run_audit = neosl::app::AddAuditCommands(app);
+  auto run_secrets = neosl::app::AddSecretsCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   if (int rc = run_enclave(); rc >= 0) return rc;
   if (int rc = run_ca(); rc >= 0) return rc;
   if (int rc = run_audit(); rc >= 0) return rc;
+  if (int rc = run_secrets(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;
