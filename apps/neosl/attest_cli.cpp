@@ -41,28 +41,6 @@ StatusOr<std::string> ReadFile(const std::string& path, std::string_view what) {
   return ss.str();
 }
 
-StatusOr<tee::AttestationPolicy> LoadPolicy(const AttestFlags& f) {
-  tee::AttestationPolicy policy;
-  if (!f.policy_file.empty()) {
-    ASSIGN_OR_RETURN(std::string yaml, ReadFile(f.policy_file, "policy"));
-    ASSIGN_OR_RETURN(policy, tee::AttestationPolicy::FromYaml(yaml));
-  }
-  if (f.allow_simulation) policy.allow_simulation = true;
-  for (const std::string& hex : f.measurements) {
-    auto m = tee::ParseMeasurementHex(hex);
-    if (!m.ok()) return m.status().Annotate("measurement: --measurement");
-    policy.measurements.push_back(*m);
-  }
-  // Nothing configured: trust only the enclave program this binary ships, which is this very
-  // binary (`neosl enclave`).
-  if (policy.measurements.empty() && policy.signers.empty()) {
-    auto self = tee::MeasureSelf();
-    if (!self.ok()) return self.status().Annotate("measurement: measuring this binary");
-    policy.measurements.push_back(*self);
-  }
-  return policy;
-}
-
 int Verify(const AttestFlags& f) {
   auto text = ReadFile(f.evidence_file, "evidence");
   if (!text.ok()) return Fail(text.status());
@@ -75,7 +53,7 @@ int Verify(const AttestFlags& f) {
   auto nonce = HexDecode(f.nonce_hex);
   if (!nonce || nonce->empty()) return Fail(InvalidArgumentError("nonce: --nonce must be non-empty hex"));
 
-  auto policy = LoadPolicy(f);
+  auto policy = AttestationPolicyFromFlags(f.policy_file, f.allow_simulation, f.measurements);
   if (!policy.ok()) return Fail(policy.status());
 
   auto verified = tee::VerifyEvidence(*evidence, *nonce, *policy, SystemClock::Instance());
@@ -89,6 +67,29 @@ int Verify(const AttestFlags& f) {
 }
 
 }  // namespace
+
+StatusOr<tee::AttestationPolicy> AttestationPolicyFromFlags(const std::string& policy_file, bool allow_simulation,
+                                                            const std::vector<std::string>& measurements) {
+  tee::AttestationPolicy policy;
+  if (!policy_file.empty()) {
+    ASSIGN_OR_RETURN(std::string yaml, ReadFile(policy_file, "policy"));
+    ASSIGN_OR_RETURN(policy, tee::AttestationPolicy::FromYaml(yaml));
+  }
+  if (allow_simulation) policy.allow_simulation = true;
+  for (const std::string& hex : measurements) {
+    auto m = tee::ParseMeasurementHex(hex);
+    if (!m.ok()) return m.status().Annotate("measurement: --measurement");
+    policy.measurements.push_back(*m);
+  }
+  // Nothing configured: trust only the enclave program this binary ships, which is this very
+  // binary (`neosl enclave`).
+  if (policy.measurements.empty() && policy.signers.empty()) {
+    auto self = tee::MeasureSelf();
+    if (!self.ok()) return self.status().Annotate("measurement: measuring this binary");
+    policy.measurements.push_back(*self);
+  }
+  return policy;
+}
 
 std::function<int()> AddAttestCommands(CLI::App& app) {
   auto f = std::make_shared<AttestFlags>();

@@ -3,8 +3,13 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "core/status.h"
+#include "tee/verifier.h"
 
 namespace neosl::app {
 
@@ -14,5 +19,11 @@ namespace neosl::app {
 // "public_keys"} when every check holds; otherwise exit 1 and
 // "neosl attest verify: <check>: <reason>" on stderr.
 std::function<int()> AddAttestCommands(CLI::App& app);
+
+// The evidence policy the CLI's flags describe: the YAML file if given, then
+// --allow-simulation and --measurement on top; with no measurement or signer at all, this
+// binary's own enclave measurement. Errors name the flag ("policy: …", "measurement: …").
+StatusOr<tee::AttestationPolicy> AttestationPolicyFromFlags(const std::string& policy_file, bool allow_simulation,
+                                                            const std::vector<std::string>& measurements);
 
 }  // namespace neosl::app

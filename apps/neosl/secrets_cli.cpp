@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <openssl/crypto.h>
 
+#include "apps/neosl/attest_cli.h"
 #include "apps/neosl/rest_client.h"
 #include "core/clock.h"
 #include "core/encoding.h"
@@ -107,35 +108,11 @@ StatusOr<std::unique_ptr<RestClient>> Connect(const SecretsFlags& f) {
   return RestClient::Create(std::move(options));
 }
 
-// The same policy `neosl attest verify` builds from the same flags (apps/neosl/attest_cli.cpp).
-StatusOr<tee::AttestationPolicy> LoadPolicy(const SecretsFlags& f) {
-  tee::AttestationPolicy policy;
-  if (!f.policy_file.empty()) {
-    std::ifstream in(f.policy_file, std::ios::binary);
-    if (!in) return NotFoundError("policy: cannot read " + f.policy_file);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    ASSIGN_OR_RETURN(policy, tee::AttestationPolicy::FromYaml(ss.str()));
-  }
-  if (f.allow_simulation) policy.allow_simulation = true;
-  for (const std::string& hex : f.measurements) {
-    auto m = tee::ParseMeasurementHex(hex);
-    if (!m.ok()) return m.status().Annotate("measurement: --measurement");
-    policy.measurements.push_back(*m);
-  }
-  // Nothing configured: trust only the enclave program this binary ships (`neosl enclave`).
-  if (policy.measurements.empty() && policy.signers.empty()) {
-    auto self = tee::MeasureSelf();
-    if (!self.ok()) return self.status().Annotate("measurement: measuring this binary");
-    policy.measurements.push_back(*self);
-  }
-  return policy;
-}
-
 // Fetches evidence for a fresh nonce and verifies it; returns the enclave's ECIES key. Every
 // error message starts "attestation: ", then the check's own name ("measurement: …").
 StatusOr<crypto::PublicKey> AttestedEciesKey(const SecretsFlags& f, RestClient& client) {
-  auto policy = LoadPolicy(f);
+  // The same policy `neosl attest verify` builds from the same flags.
+  auto policy = AttestationPolicyFromFlags(f.policy_file, f.allow_simulation, f.measurements);
   if (!policy.ok()) return policy.status().Annotate("attestation");
   std::vector<uint8_t> nonce(32);
   SecureRandom::Instance().Fill(nonce);

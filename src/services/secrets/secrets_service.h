@@ -29,7 +29,7 @@ using SecretSealer = std::function<StatusOr<std::vector<uint8_t>>(
 
 struct SecretsOptions {
   int64_t max_secrets_per_account = 1000;
-  size_t max_value_bytes = 64 * 1024;
+  size_t max_value_bytes = size_t{64} * 1024;
 };
 
 class SecretsService final : public secretspb::Secrets::CallbackService {
