@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "devchain/chain.h"
@@ -36,12 +37,7 @@ double Seconds(Steady::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[i];
-}
+using neosl::bench::Percentile;
 
 std::vector<neo::Transaction> SignTransfers(devchain::Chain& chain, int count, uint32_t nonce_base) {
   const auto& wallets = chain.dev_wallets();

@@ -16,6 +16,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
+#include "bench_util.h"
 #include "tee/host.h"
 
 namespace {
@@ -23,11 +24,7 @@ namespace {
 using namespace neosl;
 using Steady = std::chrono::steady_clock;
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
+using neosl::bench::Percentile;
 
 // Runs `op` on `threads` threads for `seconds`; returns operations per second.
 template <typename Op>

@@ -34,6 +34,7 @@
 
 #include <sys/wait.h>
 
+#include "bench_util.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "mesh/ca.h"
@@ -68,11 +69,7 @@ void OnSignal(int /*signal*/) {
   g_interrupted = true;
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
+using neosl::bench::Percentile;
 
 // A command-line number, or nullopt if the argument is not one.
 std::optional<double> ParseNumber(const char* text) {

@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "bench_util.h"
 #include "core/random.h"
 #include "tee/host.h"
 #include "tee/secret_vault.h"
@@ -26,11 +27,7 @@ namespace {
 using namespace neosl;
 using Steady = std::chrono::steady_clock;
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
+using neosl::bench::Percentile;
 
 struct Result {
   double p50 = 0, p99 = 0, per_second = 0;

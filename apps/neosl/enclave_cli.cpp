@@ -164,10 +164,11 @@ v1::EcallResponse SecretSeal(EnclaveState& st, const v1::SecretSealRequest& req)
     return Error(InvalidArgumentError("secret_seal: the account and name must not be empty"));
   }
   v1::EcallResponse r;
+  const size_t limit = req.max_value_bytes() == 0 ? tee::kMaxSecretValueSize
+                                                  : std::min<size_t>(req.max_value_bytes(), tee::kMaxSecretValueSize);
   auto seal = [&](std::span<const uint8_t> value) {
-    if (value.size() > tee::kMaxSecretValueSize) {
-      return Error(InvalidArgumentError("secret_seal: the value is over the " +
-                                        std::to_string(tee::kMaxSecretValueSize) + "-byte limit"));
+    if (value.size() > limit) {
+      return Error(InvalidArgumentError("secret_seal: the value is over the " + std::to_string(limit) + "-byte limit"));
     }
     auto ciphertext = st.vault->Encrypt(req.account(), req.name(), req.version(), value);
     if (!ciphertext.ok()) return Error(ciphertext.status());

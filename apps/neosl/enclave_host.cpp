@@ -130,9 +130,10 @@ StatusOr<json::value> RunningEnclave::Attest(std::span<const uint8_t> nonce) {
 
 StatusOr<std::vector<uint8_t>> RunningEnclave::SealSecret(std::string_view account, std::string_view name,
                                                           uint32_t version, SecretForm form,
-                                                          std::span<const uint8_t> value) {
+                                                          std::span<const uint8_t> value, uint32_t max_value_bytes) {
   v1::EcallRequest req;
   auto* seal = req.mutable_secret_seal();
+  seal->set_max_value_bytes(max_value_bytes);
   seal->set_account(std::string(account));
   seal->set_name(std::string(name));
   seal->set_version(version);

@@ -35,7 +35,8 @@ struct RunningEnclave {
   // 64 KiB; DATA_LOSS for an encrypted value that does not decrypt. Retried across a restart.
   enum class SecretForm { kPlaintext, kEncrypted };
   StatusOr<std::vector<uint8_t>> SealSecret(std::string_view account, std::string_view name, uint32_t version,
-                                            SecretForm form, std::span<const uint8_t> value);
+                                            SecretForm form, std::span<const uint8_t> value,
+                                            uint32_t max_value_bytes = 0);
   // The enclave's report key, and a signature by it over SHA-256(message) (checked against the
   // key before it is returned).
   StatusOr<crypto::PublicKey> ReportKey();

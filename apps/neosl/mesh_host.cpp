@@ -152,16 +152,21 @@ StatusOr<std::unique_ptr<grpc::Service>> MakeSecretsService(const Config& config
                                                             const Clock& clock) {
   services::SecretsOptions options;
   options.max_secrets_per_account = config.Int("secrets.max_per_account");
-  options.max_value_bytes = size_t(std::clamp<int64_t>(config.Int("secrets.max_value_bytes"), 1, 65536));
+  const int64_t max_value = config.Int("secrets.max_value_bytes");
+  if (max_value < 1 || max_value > 65536) return InvalidArgumentError("secrets.max_value_bytes must be 1 to 65536");
+  options.max_value_bytes = size_t(max_value);
   if (options.max_secrets_per_account < 1) return InvalidArgumentError("secrets.max_per_account must be at least 1");
   ASSIGN_OR_RETURN(crypto::PublicKey report, enclave.ReportKey());
   host.audit_signer = std::make_unique<EnclaveAuditSigner>(enclave, report);
   host.audit_log = std::make_unique<services::secrets::AuditLog>(*host.audit_signer);
-  services::SecretSealer sealer = [&enclave](std::string_view account, std::string_view name, uint32_t version,
-                                             bool encrypted, std::span<const uint8_t> value) {
+  // The enclave enforces the value limit too: only it sees the size of an encrypted value.
+  services::SecretSealer sealer = [&enclave, max_value](std::string_view account, std::string_view name,
+                                                        uint32_t version, bool encrypted,
+                                                        std::span<const uint8_t> value) {
     return enclave.SealSecret(
         account, name, version,
-        encrypted ? RunningEnclave::SecretForm::kEncrypted : RunningEnclave::SecretForm::kPlaintext, value);
+        encrypted ? RunningEnclave::SecretForm::kEncrypted : RunningEnclave::SecretForm::kPlaintext, value,
+        uint32_t(max_value));
   };
   return std::make_unique<services::SecretsService>(*host.pipeline, store, std::move(sealer), *host.audit_log,
                                                     std::vector<crypto::PublicKey>{report}, clock, options);

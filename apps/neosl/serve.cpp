@@ -230,6 +230,7 @@ int RunServe(const ServeFlags& flags) {
                                 {{"store", [&store] { return store->Ping(); }},
                                  {"chain", [&chain_rpc] { return chain_rpc->GetBlockCount().status(); }},
                                  {"enclave", [&enclave] { return enclave->Ping(); }},
+                                 // Whether the registry answers (etcd up, directory readable); any name serves.
                                  {"registry", [&mesh] { return mesh->registry->Resolve("echo").status(); }}},
                                 clock, {[&mesh] { return mesh->RenderMetrics(); }});
   gateway::RegisterAttestationRoute(gw, [&enclave](std::span<const uint8_t> nonce) { return enclave->Attest(nonce); });

@@ -135,6 +135,21 @@ TEST_F(SecretsTest, AValueEncryptedByTheClientIsNeverInTheHostsMemoryOrDatabase)
   EXPECT_FALSE(AnyFileContains(data, kMarker));
 }
 
+TEST_F(SecretsTest, TheValueLimitHoldsForValuesEncryptedByTheClient) {
+  StartServer({.env = {{"NEOSL_SECRETS_MAX_VALUE_BYTES", "16"}}});
+  TempDir dir;
+  WriteFile(dir.File("small"), std::string(16, 's'));
+  WriteFile(dir.File("big"), std::string(17, 'b'));
+  Env env = {{"NEOSL_URL", "http://" + server_->address()}, {"NEOSL_API_KEY", admin_}};
+  auto ok = RunNeosl({"secrets", "put", "small", "--value-file", dir.File("small"), "--allow-simulation"}, env);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto big = RunNeosl({"secrets", "put", "big", "--value-file", dir.File("big"), "--allow-simulation"}, env);
+  EXPECT_NE(big.exit_code, 0);
+  EXPECT_THAT(big.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(big.err, HasSubstr("16-byte limit"));
+  EXPECT_EQ(Put("plain", Body(std::string(17, 'p')), admin_).status, 400);
+}
+
 TEST_F(SecretsTest, BadInputIsAClearError) {
   StartServer({.env = {{"NEOSL_SECRETS_MAX_PER_ACCOUNT", "2"}}});
   EXPECT_EQ(Put("has%20space", Body("x"), admin_).status, 400);
