@@ -204,6 +204,24 @@ v1::EcallResponse SecretDigest(EnclaveState& st, const v1::SecretDigestRequest& 
   return r;
 }
 
+// Test only: reads secrets through a provider made for an invocation, as the JS runtime does,
+// answering each value's digest and length.
+v1::EcallResponse SecretRead(EnclaveState& st, const v1::SecretReadRequest& req) {
+  if (!st.vault) return Error(FailedPreconditionError("secret_read: this enclave has no secrets key"));
+  auto provider = tee::ProviderForInvocation(*st.vault, req.secrets());
+  if (!provider.ok()) return Error(provider.status());
+  v1::EcallResponse r;
+  for (const auto& name : req.names()) {
+    auto value = (*provider)->Get(name);
+    if (!value.ok()) return Error(value.status());
+    const auto digest = crypto::Sha256(*value);
+    auto* d = r.mutable_secret_digests()->add_digests();
+    d->set_sha256(std::string(digest.begin(), digest.end()));
+    d->set_length(value->size());
+  }
+  return r;
+}
+
 v1::EcallResponse Fetch(EnclaveState& st, const v1::FetchRequest& req, tee::Channel& channel) {
   tee::EnclaveTlsClient* client = nullptr;
   {
@@ -321,6 +339,7 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
       if (!st.test_commands) return Error(PermissionDeniedError("test commands are disabled in this enclave"));
       const auto& t = req.test();
       if (t.has_secret_digest()) return SecretDigest(st, t.secret_digest());
+      if (t.has_secret_read()) return SecretRead(st, t.secret_read());
       if (t.crash()) std::abort();
       if (t.sleep_ms() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(t.sleep_ms()));
       r.set_test(t.echo());

@@ -46,8 +46,19 @@ struct ApiKeyIdTag {
   static constexpr size_t kChars = 16;
 };
 
+struct FunctionIdTag {
+  static constexpr std::string_view kPrefix = "fn_";
+  static constexpr size_t kChars = 20;
+};
+struct ExecutionIdTag {
+  static constexpr std::string_view kPrefix = "ex_";
+  static constexpr size_t kChars = 20;
+};
+
 using AccountId = StrongId<AccountIdTag>;
 using ApiKeyId = StrongId<ApiKeyIdTag>;
+using FunctionId = StrongId<FunctionIdTag>;
+using ExecutionId = StrongId<ExecutionIdTag>;
 
 template <typename Tag>
 StrongId<Tag> StrongId<Tag>::Generate(RandomSource& random) {

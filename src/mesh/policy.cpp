@@ -320,7 +320,7 @@ allowed_calls:
 service: functions
 allowed_calls:
   - target_service: secrets
-    operations: [ResolveSecrets]
+    operations: [GrantSecrets, ResolveSecrets]
   - target_service: gasbank
     operations: [ReserveGas, ChargeGas, ReleaseGas]
 ---

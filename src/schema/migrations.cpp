@@ -126,6 +126,30 @@ CREATE TABLE audit_checkpoints (
   PRIMARY KEY (account_id, seq)
 );
 )sql"},
+      // Which functions may read which secrets (docs/secrets.md, "Access control"). A grant
+      // names the secret, not a row of `secrets`: it outlives a delete, and a secret created
+      // again under the name is readable again by the functions granted it.
+      {3, "secret grants",
+       R"sql(
+CREATE TABLE secret_grants (
+  account_id     TEXT NOT NULL,
+  function_id    TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  granted_at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (account_id, function_id, name)
+);
+CREATE INDEX secret_grants_by_name ON secret_grants(account_id, name);
+)sql",
+       R"sql(
+CREATE TABLE secret_grants (
+  account_id     TEXT NOT NULL,
+  function_id    TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  granted_at_ms  BIGINT NOT NULL,
+  PRIMARY KEY (account_id, function_id, name)
+);
+CREATE INDEX secret_grants_by_name ON secret_grants(account_id, name);
+)sql"},
   };
   return kMigrations;
 }

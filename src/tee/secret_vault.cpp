@@ -7,6 +7,7 @@
 
 #include "crypto/aes.h"
 #include "crypto/kdf.h"
+#include "enclave.pb.h"
 
 namespace neosl::tee {
 namespace {
@@ -148,6 +149,26 @@ size_t SecretProvider::cached() const {
   std::lock_guard lock(mu_);
   return static_cast<size_t>(
       std::count_if(entries_.begin(), entries_.end(), [](const auto& kv) { return kv.second.decrypted; }));
+}
+
+StatusOr<std::unique_ptr<SecretProvider>> ProviderForInvocation(const SecretVault& vault,
+                                                                const v1::InvocationSecrets& secrets) {
+  if (secrets.account().empty()) return InvalidArgumentError("invocation secrets: the account must not be empty");
+  if (size_t(secrets.secrets_size()) > kMaxInvocationSecrets) {
+    return InvalidArgumentError("invocation secrets: at most " + std::to_string(kMaxInvocationSecrets) + " secrets");
+  }
+  auto provider = std::make_unique<SecretProvider>(vault, secrets.account());
+  std::vector<std::string_view> seen;
+  for (const auto& secret : secrets.secrets()) {
+    if (std::find(seen.begin(), seen.end(), secret.name()) != seen.end()) {
+      return InvalidArgumentError("invocation secrets: '" + secret.name() + "' is given twice");
+    }
+    seen.push_back(secret.name());
+    const auto& c = secret.ciphertext();
+    RETURN_IF_ERROR(
+        provider->Grant(secret.name(), secret.version(), std::vector<uint8_t>(AsBytes(c).begin(), AsBytes(c).end())));
+  }
+  return provider;
 }
 
 }  // namespace neosl::tee

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -41,6 +42,10 @@
 #include "tee/locked_memory.h"
 
 namespace neosl::tee {
+
+namespace v1 {
+class InvocationSecrets;  // proto/enclave.proto
+}
 
 inline constexpr std::string_view kSecretsKeyInfo = "neosl-secrets-v1";
 inline constexpr std::string_view kSecretAadLabel = "neosl-secret-v1";
@@ -116,5 +121,12 @@ class SecretProvider {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> entries_;
 };
+
+// The provider of one function invocation, from the secrets its ECALL carries (as the secrets
+// service's ResolveSecrets handed them out). INVALID_ARGUMENT for an empty account, more than
+// kMaxInvocationSecrets secrets, a name given twice, or a bad entry; nothing is decrypted yet.
+inline constexpr size_t kMaxInvocationSecrets = 100;
+StatusOr<std::unique_ptr<SecretProvider>> ProviderForInvocation(const SecretVault& vault,
+                                                                const v1::InvocationSecrets& secrets);
 
 }  // namespace neosl::tee

@@ -1,5 +1,10 @@
 #include "services/secrets/secrets_service.h"
 
+#include <algorithm>
+#include <iterator>
+#include <set>
+#include <unordered_map>
+
 #include <boost/json.hpp>
 
 #include "core/encoding.h"
@@ -26,6 +31,19 @@ StatusOr<AccountId> CallerAccount(const mesh::CallContext& call) {
 
 std::string Actor(const mesh::CallContext& call) {
   return call.actor.empty() ? "service:" + call.caller : call.actor;
+}
+
+Status BadName(std::string_view field, std::string_view name) {
+  return InvalidArgumentError("'" + std::string(name.substr(0, 64)) + "' is not a secret name: names are 1 to 64 of " +
+                              "A-Z a-z 0-9 _ -")
+      .WithDetail(
+          ErrorDetail{"FieldViolation", {}}.Add("field", std::string(field)).Add("description", "bad secret name"));
+}
+
+Status CheckFunctionId(std::string_view id) {
+  if (FunctionId::IsWellFormed(id)) return Status();
+  return InvalidArgumentError("function_id must be a function id (fn_ and 20 base32 characters)")
+      .WithDetail(ErrorDetail{"FieldViolation", {}}.Add("field", "function_id").Add("description", "bad function id"));
 }
 
 std::string Time(const std::optional<int64_t>& ms) {
@@ -172,6 +190,153 @@ Status SecretsService::List(const mesh::CallContext& call, secretspb::ListSecret
     info->set_created_at(FormatRfc3339Millis(created));
     info->set_rotated_at(Time(rotated));
   }
+  ASSIGN_OR_RETURN(auto grants, store_.Query("SELECT name, function_id FROM secret_grants WHERE account_id = ? "
+                                             "ORDER BY name, function_id",
+                                             {account.str()}));
+  // (ORDER BY follows the backend's collation, so match by name rather than merge.)
+  std::unordered_map<std::string_view, secretspb::SecretInfo*> by_name;
+  for (auto& info : *response->mutable_secrets()) by_name.emplace(info.name(), &info);
+  for (const auto& row : grants) {
+    ASSIGN_OR_RETURN(std::string name, row.Text(0));
+    auto it = by_name.find(name);
+    if (it == by_name.end()) continue;  // granted, but not stored (deleted, or not yet created)
+    ASSIGN_OR_RETURN(std::string function_id, row.Text(1));
+    it->second->add_functions(std::move(function_id));
+  }
+  return Status();
+}
+
+Status SecretsService::Grant(const mesh::CallContext& call, const secretspb::GrantSecretsRequest& request,
+                             secretspb::GrantSecretsResponse* response) {
+  ASSIGN_OR_RETURN(AccountId account, CallerAccount(call));
+  RETURN_IF_ERROR(CheckFunctionId(request.function_id()));
+  std::set<std::string> wanted;
+  for (const auto& name : request.names()) {
+    if (!IsSecretName(name)) return BadName("names", name);
+    wanted.insert(name);
+  }
+  if (wanted.size() > kMaxGrantsPerFunction) {
+    return InvalidArgumentError("a function may be granted at most " + std::to_string(kMaxGrantsPerFunction) +
+                                " secrets");
+  }
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  std::vector<std::string> missing;
+  Status s = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    added.clear();
+    removed.clear();
+    missing.clear();
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT name FROM secret_grants WHERE account_id = ? AND function_id = ?",
+                                         {account.str(), request.function_id()}));
+    std::set<std::string> current;
+    for (const auto& row : rows) {
+      ASSIGN_OR_RETURN(std::string name, row.Text(0));
+      current.insert(std::move(name));
+    }
+    std::set_difference(wanted.begin(), wanted.end(), current.begin(), current.end(), std::back_inserter(added));
+    std::set_difference(current.begin(), current.end(), wanted.begin(), wanted.end(), std::back_inserter(removed));
+    const int64_t now = clock_.NowUnixMillis();
+    for (const auto& name : added) {
+      RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO secret_grants (account_id, function_id, name, granted_at_ms) VALUES (?, ?, ?, ?)",
+                  {account.str(), request.function_id(), name, now}));
+      services::secrets::AuditRecord record{account, now,         services::secrets::AuditAction::kGrant,
+                                            name,    Actor(call), {{"function_id", request.function_id()}}};
+      RETURN_IF_ERROR(audit_.Append(tx, record).status());
+    }
+    for (const auto& name : removed) {
+      RETURN_IF_ERROR(tx.Exec("DELETE FROM secret_grants WHERE account_id = ? AND function_id = ? AND name = ?",
+                              {account.str(), request.function_id(), name}));
+      services::secrets::AuditRecord record{account, now,         services::secrets::AuditAction::kRevoke,
+                                            name,    Actor(call), {{"function_id", request.function_id()}}};
+      RETURN_IF_ERROR(audit_.Append(tx, record).status());
+    }
+    for (const auto& name : wanted) {
+      ASSIGN_OR_RETURN(auto stored, tx.QueryOptional("SELECT 1 FROM secrets WHERE account_id = ? AND name = ?",
+                                                     {account.str(), name}));
+      if (!stored) missing.push_back(name);
+    }
+    return Status();
+  });
+  RETURN_IF_ERROR(s);
+  response->set_function_id(request.function_id());
+  for (const auto& name : wanted) response->add_granted(name);
+  for (auto& name : added) response->add_added(std::move(name));
+  for (auto& name : removed) response->add_removed(std::move(name));
+  for (auto& name : missing) response->add_missing(std::move(name));
+  return Status();
+}
+
+Status SecretsService::Resolve(const mesh::CallContext& call, const secretspb::ResolveSecretsRequest& request,
+                               secretspb::ResolveSecretsResponse* response) {
+  ASSIGN_OR_RETURN(AccountId account, CallerAccount(call));
+  RETURN_IF_ERROR(CheckFunctionId(request.function_id()));
+  if (!request.execution_id().empty() && !ExecutionId::IsWellFormed(request.execution_id())) {
+    return InvalidArgumentError("execution_id must be an execution id (ex_ and 20 base32 characters)");
+  }
+  std::set<std::string> asked;
+  for (const auto& name : request.names()) {
+    if (!IsSecretName(name)) return BadName("names", name);
+    asked.insert(name);
+  }
+  if (asked.size() > kMaxGrantsPerFunction) return InvalidArgumentError("too many names");
+
+  Status s = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    response->clear_secrets();
+    // The granted names, joined with what is stored under them now.
+    ASSIGN_OR_RETURN(auto rows,
+                     tx.Query("SELECT g.name, s.version, v.ciphertext FROM secret_grants g "
+                              "LEFT JOIN secrets s ON s.account_id = g.account_id AND s.name = g.name "
+                              "LEFT JOIN secret_versions v ON v.account_id = s.account_id AND v.name = s.name "
+                              "AND v.version = s.version "
+                              "WHERE g.account_id = ? AND g.function_id = ? ORDER BY g.name",
+                              {account.str(), request.function_id()}));
+    std::set<std::string> granted;
+    for (const auto& row : rows) {
+      ASSIGN_OR_RETURN(std::string name, row.Text(0));
+      ASSIGN_OR_RETURN(std::optional<int64_t> version, row.OptionalInt(1));
+      granted.insert(name);
+      const bool wanted = asked.empty() || asked.contains(name);
+      if (!wanted) continue;
+      if (!version) {
+        if (asked.empty()) continue;  // "everything granted" hands out what is stored
+        return NotFoundError("no secret named '" + name + "' is stored; the function is granted it")
+            .WithDetail(ErrorDetail{"ResourceInfo", {}}.Add("resource_type", "secret").Add("resource_name", name));
+      }
+      ASSIGN_OR_RETURN(store::Blob ciphertext, row.Bytes(2));
+      auto* out = response->add_secrets();
+      out->set_name(name);
+      out->set_version(uint32_t(*version));
+      out->set_ciphertext(std::string(ciphertext.begin(), ciphertext.end()));
+    }
+    for (const auto& name : asked) {
+      if (!granted.contains(name)) {
+        return PermissionDeniedError("function " + request.function_id() + " is not granted the secret '" + name + "'")
+            .WithDetail(ErrorDetail{"AuthorizationError", {}}
+                            .Add("resource", "secret/" + name)
+                            .Add("reason", "not granted to the function"));
+      }
+    }
+    // A value handed to an invocation is a read: audited before the ciphertext leaves.
+    const int64_t now = clock_.NowUnixMillis();
+    for (const auto& secret : response->secrets()) {
+      boost::json::object details{{"function_id", request.function_id()}, {"version", secret.version()}};
+      if (!request.execution_id().empty()) details["execution_id"] = request.execution_id();
+      services::secrets::AuditRecord record{account,
+                                            now,
+                                            services::secrets::AuditAction::kRead,
+                                            secret.name(),
+                                            "function:" + request.function_id(),
+                                            std::move(details)};
+      RETURN_IF_ERROR(audit_.Append(tx, record).status());
+    }
+    return Status();
+  });
+  if (!s.ok()) {
+    response->clear_secrets();
+    return s;
+  }
+  response->set_account(account.str());
   return Status();
 }
 
@@ -205,6 +370,20 @@ Status SecretsService::Audit(const mesh::CallContext& call, const secretspb::Lis
     log::Error("secrets audit log failed verification", {{"account", account.str()}, {"reason", verification.reason}});
   }
   return Status();
+}
+
+grpc::ServerUnaryReactor* SecretsService::GrantSecrets(grpc::CallbackServerContext* ctx,
+                                                       const secretspb::GrantSecretsRequest* request,
+                                                       secretspb::GrantSecretsResponse* response) {
+  return pipeline_.Unary(ctx, kIdentity, "GrantSecrets",
+                         [&](const mesh::CallContext& call) { return Grant(call, *request, response); });
+}
+
+grpc::ServerUnaryReactor* SecretsService::ResolveSecrets(grpc::CallbackServerContext* ctx,
+                                                         const secretspb::ResolveSecretsRequest* request,
+                                                         secretspb::ResolveSecretsResponse* response) {
+  return pipeline_.Unary(ctx, kIdentity, "ResolveSecrets",
+                         [&](const mesh::CallContext& call) { return Resolve(call, *request, response); });
 }
 
 grpc::ServerUnaryReactor* SecretsService::PutSecret(grpc::CallbackServerContext* ctx,

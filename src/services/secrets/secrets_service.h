@@ -51,6 +51,14 @@ class SecretsService final : public secretspb::Secrets::CallbackService {
   grpc::ServerUnaryReactor* ListSecretAudit(grpc::CallbackServerContext* ctx,
                                             const secretspb::ListSecretAuditRequest* request,
                                             secretspb::ListSecretAuditResponse* response) override;
+  grpc::ServerUnaryReactor* GrantSecrets(grpc::CallbackServerContext* ctx,
+                                         const secretspb::GrantSecretsRequest* request,
+                                         secretspb::GrantSecretsResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveSecrets(grpc::CallbackServerContext* ctx,
+                                           const secretspb::ResolveSecretsRequest* request,
+                                           secretspb::ResolveSecretsResponse* response) override;
+
+  static constexpr size_t kMaxGrantsPerFunction = 100;
 
  private:
   Status Put(const mesh::CallContext& call, const secretspb::PutSecretRequest& request,
@@ -60,6 +68,10 @@ class SecretsService final : public secretspb::Secrets::CallbackService {
   Status List(const mesh::CallContext& call, secretspb::ListSecretsResponse* response);
   Status Audit(const mesh::CallContext& call, const secretspb::ListSecretAuditRequest& request,
                secretspb::ListSecretAuditResponse* response);
+  Status Grant(const mesh::CallContext& call, const secretspb::GrantSecretsRequest& request,
+               secretspb::GrantSecretsResponse* response);
+  Status Resolve(const mesh::CallContext& call, const secretspb::ResolveSecretsRequest& request,
+                 secretspb::ResolveSecretsResponse* response);
 
   mesh::Pipeline& pipeline_;
   store::Store& store_;

@@ -8,6 +8,7 @@
 
 #include "crypto/aes.h"
 #include "crypto/kdf.h"
+#include "enclave.pb.h"
 
 namespace neosl::tee {
 namespace {
@@ -187,6 +188,57 @@ TEST(SecretProviderTest, WrongVersionDoesNotDecrypt) {
   SecretProvider provider(vault, "acc");
   ASSERT_TRUE(provider.Grant("K", 2, *ct).ok());
   EXPECT_EQ(provider.Get("K").status().code(), StatusCode::kDataLoss);
+}
+
+TEST(ProviderForInvocationTest, MakesAProviderOfTheInvocationsSecrets) {
+  SecretVault vault = MakeVault(3);
+  v1::InvocationSecrets secrets;
+  secrets.set_account("acc");
+  for (std::string name : {"A", "B"}) {
+    auto ct = vault.Encrypt("acc", name, 4, B("value-" + name));
+    ASSERT_TRUE(ct.ok());
+    auto* s = secrets.add_secrets();
+    s->set_name(name);
+    s->set_version(4);
+    s->set_ciphertext(std::string(ct->begin(), ct->end()));
+  }
+  auto provider = ProviderForInvocation(vault, secrets);
+  ASSERT_TRUE(provider.ok()) << provider.status().ToString();
+  EXPECT_EQ((*provider)->cached(), 0u);  // nothing is decrypted before a read
+  auto b = (*provider)->Get("B");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(Str(*b), "value-B");
+  EXPECT_EQ((*provider)->Get("C").status().code(), StatusCode::kNotFound);
+
+  // The account is the invocation's: another account's provider cannot open them.
+  secrets.set_account("other");
+  auto other = ProviderForInvocation(vault, secrets);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->Get("A").status().code(), StatusCode::kDataLoss);
+}
+
+TEST(ProviderForInvocationTest, RefusesMalformedSecrets) {
+  SecretVault vault = MakeVault(3);
+  v1::InvocationSecrets secrets;
+  EXPECT_EQ(ProviderForInvocation(vault, secrets).status().code(), StatusCode::kInvalidArgument);  // no account
+  secrets.set_account("acc");
+  EXPECT_TRUE(ProviderForInvocation(vault, secrets).ok());  // no secrets is fine
+  secrets.add_secrets()->set_name("X");
+  secrets.add_secrets()->set_name("X");
+  EXPECT_EQ(ProviderForInvocation(vault, secrets).status().code(), StatusCode::kInvalidArgument);  // twice
+  secrets.clear_secrets();
+  secrets.add_secrets()->set_name("");
+  EXPECT_EQ(ProviderForInvocation(vault, secrets).status().code(), StatusCode::kInvalidArgument);  // no name
+  secrets.clear_secrets();
+  auto* big = secrets.add_secrets();
+  big->set_name("big");
+  big->set_ciphertext(std::string(kMaxSecretValueSize + kSecretCiphertextOverhead + 1, 'x'));
+  EXPECT_EQ(ProviderForInvocation(vault, secrets).status().code(), StatusCode::kInvalidArgument);
+  secrets.clear_secrets();
+  for (size_t i = 0; i <= kMaxInvocationSecrets; ++i) secrets.add_secrets()->set_name("s" + std::to_string(i));
+  EXPECT_EQ(ProviderForInvocation(vault, secrets).status().code(), StatusCode::kInvalidArgument);
+  secrets.mutable_secrets()->RemoveLast();
+  EXPECT_TRUE(ProviderForInvocation(vault, secrets).ok());
 }
 
 }  // namespace
