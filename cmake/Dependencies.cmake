@@ -11,6 +11,8 @@ find_package(Protobuf 3.21 REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
+# SpiderMonkey 102, the JavaScript engine of the functions runtime (src/runtime).
+pkg_check_modules(MOZJS REQUIRED IMPORTED_TARGET mozjs-102)
 if(NEOSL_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
