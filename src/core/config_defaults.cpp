@@ -27,6 +27,14 @@ gateway:
   idle_timeout_ms: 60000      # keep-alive connections idle longer are closed
   drain_timeout_ms: 10000     # on SIGTERM, how long in-flight requests may take to finish
   max_connections: 10000      # further connections are accepted and closed at once
+  ws:                         # GET /v1/ws (docs/api.md, "WebSocket")
+    max_subscriptions: 16     # live subscriptions per connection
+    max_connections_per_account: 32  # open WebSockets per account; more get 429 before the upgrade
+    max_message_bytes: 16384  # larger client messages close the connection (1009)
+    max_queued_messages: 1024 # outbound messages a slow client may leave unread …
+    max_queued_bytes: 4194304 # … or bytes; over either the connection is closed (1013)
+    idle_timeout_ms: 60000    # ping after half of this without a frame from the client; close after all
+    close_timeout_ms: 5000    # for the opening and closing handshakes
   tls:
     cert_file: ""             # PEM certificate chain; set both to serve HTTPS
     key_file: ""              # PEM private key
@@ -91,9 +99,28 @@ enclave:
   allow_private_networks: false  # let enclave HTTPS reach loopback and private addresses (tests only)
   call_timeout_ms: 10000      # how long a call into the enclave may take
 
+net:
+  # Outbound fetches (functions' fetch(), the oracle) go through the host, which refuses loopback,
+  # private, link-local and metadata addresses. Comma-separated CIDRs listed here are reachable
+  # anyway, e.g. "10.1.2.0/24, 127.0.0.1/32, ::1/128" (enclave.allow_private_networks opens all).
+  allow_private: ""
+
 secrets:
   max_per_account: 1000       # secrets an account may keep; more is 429 RESOURCE_EXHAUSTED
   max_value_bytes: 65536      # the largest value (the enclave refuses more than 64 KiB anyway)
+
+functions:
+  max_per_account: 1000       # functions an account may keep; more is 429 RESOURCE_EXHAUSTED
+  max_executions_kept: 1000   # executions kept per function; older ones are deleted
+  log_stream_queue: 256       # log lines a live log stream may fall behind before it is dropped
+  service_threads: 4          # threads for the service's store and secrets work (not for running JS)
+  # The runtime (docs/functions.md, "The runtime"): sandboxed function-worker processes, one
+  # invocation at a time each, behind one bounded queue.
+  enabled: true               # run functions here (false: the routes answer 503 UNAVAILABLE)
+  workers: 0                  # function workers; 0: one per CPU
+  queue_capacity: 0           # invocations that may wait; more is 429. 0: 64 per worker
+  jit: true                   # SpiderMonkey's JIT in the workers (false: interpreter only, no exec memory)
+  worker_grace_ms: 2000       # past an invocation's time limit before its silent worker is killed
 
 mesh:
   # all: the gateway and every service in this process, calling each other through gRPC's

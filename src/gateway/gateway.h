@@ -17,17 +17,19 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/rate_limiter.h"
 #include "core/status.h"
 #include "gateway/accounts.h"
 #include "gateway/auth.h"
 #include "gateway/http_types.h"
 #include "gateway/json_schema.h"
 #include "gateway/metrics.h"
-#include "core/rate_limiter.h"
+#include "gateway/ws_transport.h"
 
 namespace neosl::gateway {
 
@@ -47,6 +49,8 @@ struct Reply {
   std::string body;  // serialised JSON unless content_type says otherwise
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // WebSocket routes: set to accept the upgrade (the server answers 101 and hands over).
+  std::shared_ptr<WsAccept> upgrade;
 
   static Reply Json(const boost::json::value& v, int status = 200);
 };
@@ -69,6 +73,10 @@ struct Route {
   std::string response_content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> query = {};  // documented query params: name, description
   Handler handler = nullptr;
+  std::string description = {};  // longer OpenAPI text (Markdown)
+  // A WebSocket upgrade (GET): browsers cannot set headers, so the key may also come as the
+  // subprotocol "bearer.<key>" next to "neosl.v1"; success is 101.
+  bool websocket = false;
 };
 
 class Gateway {
@@ -81,6 +89,9 @@ class Gateway {
 
   // Runs the whole pipeline for one request. Never throws.
   void Handle(const HttpRequest& request, HttpResponse& response);
+  // The same for a WebSocket upgrade request (HttpServer's UpgradeHandler): the accepted upgrade
+  // of a WebSocket route, or nullopt with `response` filled (401, 403, 404, 429, …).
+  std::optional<WsAccept> Upgrade(const HttpRequest& request, HttpResponse& response);
 
   const std::vector<Route>& routes() const { return routes_; }
   HttpMetrics& metrics() { return *metrics_; }
@@ -100,6 +111,7 @@ class Gateway {
   size_t Match(std::string_view method, std::string_view path, std::vector<std::pair<std::string, std::string>>* params,
                std::string* allow) const;
   StatusOr<Reply> Run(size_t route, RequestContext& ctx, const HttpRequest& request, std::string* key_id);
+  void Dispatch(const HttpRequest& request, HttpResponse& response, std::optional<WsAccept>* upgrade);
 
   Authenticator& auth_;
   RateLimiter& limiter_;
@@ -114,6 +126,8 @@ class Gateway {
 
 // The seed's error body: {"error":{"code":"…","message":"…","details":[…]}}.
 std::string ErrorBody(const Status& status);
+// Its inner object: {"code":"…","message":"…","details":[…]} (WebSocket error frames carry it).
+boost::json::object ErrorObject(const Status& status);
 
 // Builds the OpenAPI document for `routes` (openapi.cpp).
 std::string BuildOpenApi(const std::vector<Route>& routes);

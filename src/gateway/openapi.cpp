@@ -56,6 +56,7 @@ std::string BuildOpenApi(const std::vector<Route>& routes) {
     json::object op;
     op["operationId"] = r.operation_id;
     op["summary"] = r.summary;
+    if (!r.description.empty()) op["description"] = r.description;
     op["tags"] = json::array{json::value(r.tag)};
     json::array params;
     for (size_t pos = r.path.find('{'); pos != std::string::npos; pos = r.path.find('{', pos + 1)) {
@@ -84,7 +85,13 @@ std::string BuildOpenApi(const std::vector<Route>& routes) {
     }
     json::object responses;
     json::object ok{{"description", "Success"}};
-    if (r.response) {
+    if (r.websocket) {
+      ok["description"] = "Switching Protocols: the connection is now a WebSocket (messages in the description)";
+      ok["headers"] =
+          json::object{{"Sec-WebSocket-Protocol", json::object{{"description", "neosl.v1 when the client offered it"},
+                                                               {"schema", json::object{{"type", "string"}}}}}};
+      responses["426"] = ErrorResponse("Not a WebSocket upgrade request");
+    } else if (r.response) {
       ok["content"] = json::object{{r.response_content_type, json::object{{"schema", r.response->ToJsonSchema()}}}};
     } else {
       ok["content"] =

@@ -11,13 +11,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "core/encoding.h"
 #include "core/log.h"
+#include "gateway/ws_connection.h"
 
 namespace neosl::gateway {
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
@@ -27,6 +30,8 @@ namespace {
 struct SessionBase {
   virtual ~SessionBase() = default;
   virtual void OnDrain() = 0;
+  // At Stop, after the event loops have stopped.
+  virtual void OnStop() {}
 };
 
 std::string ErrorJson(std::string_view code, std::string_view message) {
@@ -42,8 +47,8 @@ std::string ErrorJson(std::string_view code, std::string_view message) {
 
 class HttpServer::Impl {
  public:
-  Impl(ServerOptions o, RequestHandler h, ServerObserver obs)
-      : opts(std::move(o)), handler(std::move(h)), observer(std::move(obs)) {}
+  Impl(ServerOptions o, RequestHandler h, ServerObserver obs, UpgradeHandler u)
+      : opts(std::move(o)), handler(std::move(h)), observer(std::move(obs)), upgrade(std::move(u)) {}
 
   void DoAccept();
   void Register(const std::shared_ptr<SessionBase>& s);
@@ -54,6 +59,7 @@ class HttpServer::Impl {
   ServerOptions opts;
   RequestHandler handler;
   ServerObserver observer;
+  UpgradeHandler upgrade;
   std::mutex mu;
   std::condition_variable cv;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
@@ -69,6 +75,37 @@ class HttpServer::Impl {
 };
 
 namespace {
+
+// An HTTP connection that became a WebSocket: registered with the server for as long as the
+// WebSocket connection (which owns it) lives.
+class UpgradedSession final : public SessionBase, public internal::WsServerLink {
+ public:
+  explicit UpgradedSession(HttpServer::Impl& server) : server_(server) {}
+  ~UpgradedSession() override {
+    server_.Unregister(this);
+    if (server_.observer.on_connection) server_.observer.on_connection(-1);
+  }
+  void Attach(std::weak_ptr<internal::WsConnectionControl> connection) {
+    std::lock_guard lock(mu_);
+    connection_ = std::move(connection);
+  }
+  bool draining() const override { return server_.draining; }
+  void OnDrain() override {
+    if (auto c = Connection()) c->Drain();
+  }
+  void OnStop() override {
+    if (auto c = Connection()) c->Stop();
+  }
+
+ private:
+  std::shared_ptr<internal::WsConnectionControl> Connection() {
+    std::lock_guard lock(mu_);
+    return connection_.lock();
+  }
+  HttpServer::Impl& server_;
+  std::mutex mu_;
+  std::weak_ptr<internal::WsConnectionControl> connection_;
+};
 
 template <typename Stream>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -86,7 +123,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   ~Session() override {
     server_.Unregister(this);
-    if (server_.observer.on_connection) server_.observer.on_connection(-1);
+    // A connection handed over to a WebSocket is counted by its UpgradedSession from then on.
+    if (server_.observer.on_connection && !upgraded_) server_.observer.on_connection(-1);
   }
 
   void Run() {
@@ -199,6 +237,24 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     r.headers.reserve(16);
     for (const auto& f : req) r.headers.emplace_back(f.name_string(), f.value());
     HttpResponse out;
+    if (server_.upgrade && websocket::is_upgrade(req)) {
+      if (server_.draining) {
+        Write(HttpResponse{503, "application/json", ErrorJson("UNAVAILABLE", "the server is shutting down"), {}, true},
+              false, req.version());
+        return;
+      }
+      std::optional<WsAccept> accept;
+      try {
+        accept = server_.upgrade(r, out);
+      } catch (const std::exception& e) {
+        log::Error("upgrade handler threw", {{"what", e.what()}});
+        out = HttpResponse{500, "application/json", ErrorJson("INTERNAL", "internal error"), {}, true};
+      }
+      if (accept) return Upgrade(std::move(*accept));
+      bool keep = req.keep_alive() && !out.close && !server_.draining;
+      Write(std::move(out), keep, req.version());
+      return;
+    }
     try {
       server_.handler(r, out);
     } catch (const std::exception& e) {
@@ -208,6 +264,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
     bool keep = req.keep_alive() && !out.close && !server_.draining;
     Write(std::move(out), keep, req.version());
+  }
+
+  // Hands the socket to a WebSocket connection on the same event loop; this session ends when
+  // the handler that called this returns.
+  void Upgrade(WsAccept accept) {
+    auto link = std::make_shared<UpgradedSession>(server_);
+    server_.Register(link);
+    upgraded_ = true;
+    Lowest().expires_never();  // the WebSocket keeps its own time (ping, idle, close timeouts)
+    auto connection = internal::StartWebSocket(std::move(stream_), parser_->release(), std::move(accept), link);
+    link->Attach(connection);
   }
 
   void Reject(int status, std::string_view code, const std::string& message) {
@@ -257,6 +324,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   http::response<http::string_body> res_;
   std::string remote_;
   bool idle_ = false;
+  bool upgraded_ = false;
 };
 
 }  // namespace
@@ -325,8 +393,8 @@ Status ParseListenAddress(std::string_view text, std::string* host, uint16_t* po
   return Status();
 }
 
-HttpServer::HttpServer(ServerOptions options, RequestHandler handler, ServerObserver observer)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(observer))) {}
+HttpServer::HttpServer(ServerOptions options, RequestHandler handler, ServerObserver observer, UpgradeHandler upgrade)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(observer), std::move(upgrade))) {}
 
 HttpServer::~HttpServer() {
   Stop();
@@ -409,6 +477,17 @@ void HttpServer::Stop() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  // WebSockets still open end here, on this thread (their handlers stop what feeds them), while
+  // the loops that own them still exist.
+  std::vector<std::shared_ptr<SessionBase>> live;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [ptr, weak] : impl_->sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->OnStop();
+  live.clear();
   boost::system::error_code ec;
   if (impl_->acceptor) impl_->acceptor->close(ec);
   // Destroy the acceptor, then each loop with the sessions its queued handlers still own, while

@@ -5,16 +5,22 @@
 // waits for the first byte of a request, the header timeout for the request head, and the body
 // timeout for the body. Bodies over the limit get 413 and heads over the limit 431, after which
 // the connection is closed (its remaining bytes are not a request).
+//
+// WebSocket: with an UpgradeHandler, a request that asks for an upgrade goes to it instead; when
+// it accepts, the connection becomes a WebSocket (ws_transport.h) that stays on the same event
+// loop, counts as a connection, closes with 1001 when the server drains, and ends at Stop.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
 #include "gateway/http_types.h"
+#include "gateway/ws_transport.h"
 
 namespace neosl::gateway {
 
@@ -33,6 +39,9 @@ struct ServerOptions {
 
 // Called on an I/O thread for every complete request; must fill `response`.
 using RequestHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
+// Called on an I/O thread for a WebSocket upgrade request (Upgrade: websocket): a WsAccept takes
+// the connection over; nullopt sends `response` (401, 429, …) as for any other request.
+using UpgradeHandler = std::function<std::optional<WsAccept>(const HttpRequest&, HttpResponse&)>;
 // What the server tells the metrics: connections opening (+1) and closing (-1), and requests
 // it answered itself without reaching the handler (413, 431, 400 for unparseable requests).
 struct ServerObserver {
@@ -42,7 +51,8 @@ struct ServerObserver {
 
 class HttpServer {
  public:
-  HttpServer(ServerOptions options, RequestHandler handler, ServerObserver observer = {});
+  HttpServer(ServerOptions options, RequestHandler handler, ServerObserver observer = {},
+             UpgradeHandler upgrade = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -51,8 +61,9 @@ class HttpServer {
   StatusOr<std::string> Start();
 
   // Stops accepting, closes idle connections and lets busy ones finish their current response
-  // (which then closes them). Waits up to `timeout` for every connection to end; returns
-  // whether they all did. Connections still open afterwards are closed by Stop().
+  // (which then closes them); WebSockets get a close frame (1001). Waits up to `timeout` for
+  // every connection to end; returns whether they all did. Connections still open afterwards are
+  // closed by Stop().
   bool Drain(std::chrono::milliseconds timeout);
 
   // Closes everything and joins the I/O threads. Idempotent.

@@ -46,17 +46,19 @@ struct MeshClient::Pool {
 };
 
 struct MeshClient::MethodInfo {
-  MethodInfo(std::string p, bool i, bool s, const google::protobuf::Descriptor* in,
+  MethodInfo(std::string p, bool i, bool s, bool streaming, const google::protobuf::Descriptor* in,
              const google::protobuf::Descriptor* out)
       : path(std::move(p)),
-        rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC),
+        rpc(path.c_str(),
+            streaming ? grpc::internal::RpcMethod::SERVER_STREAMING : grpc::internal::RpcMethod::NORMAL_RPC),
         idempotent(i),
         sensitive(s),
+        server_streaming(streaming),
         input(in),
         output(out) {}
   std::string path;  // stable storage for rpc's name
   grpc::internal::RpcMethod rpc;
-  bool idempotent, sensitive;
+  bool idempotent, sensitive, server_streaming;
   const google::protobuf::Descriptor* input;
   const google::protobuf::Descriptor* output;
 };
@@ -146,9 +148,7 @@ MeshClient::~MeshClient() {
   for (auto& [name, pool] : pools) pool->watch.reset();
 }
 
-StatusOr<const MeshClient::MethodInfo*> MeshClient::Method(std::string_view method,
-                                                           const google::protobuf::Message& request,
-                                                           const google::protobuf::Message& response) {
+StatusOr<const MeshClient::MethodInfo*> MeshClient::Method(std::string_view method) {
   std::lock_guard lock(mu_);
   auto it = methods_.find(method);
   if (it == methods_.end()) {
@@ -160,20 +160,19 @@ StatusOr<const MeshClient::MethodInfo*> MeshClient::Method(std::string_view meth
     full[full.find('/')] = '.';
     const auto* desc = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full);
     if (!desc) return UnimplementedError("unknown method " + std::string(method));
+    if (desc->client_streaming()) {
+      return UnimplementedError(std::string(method) + " streams from the client, which the mesh client does not do");
+    }
     const auto& opts = desc->options();
     bool idempotent = opts.idempotency_level() != google::protobuf::MethodOptions::IDEMPOTENCY_UNKNOWN;
     bool sensitive = opts.GetExtension(common::v1::sensitive);
     it = methods_
-             .emplace(std::string(method), std::make_unique<MethodInfo>(std::string(method), idempotent, sensitive,
-                                                                        desc->input_type(), desc->output_type()))
+             .emplace(std::string(method),
+                      std::make_unique<MethodInfo>(std::string(method), idempotent, sensitive, desc->server_streaming(),
+                                                   desc->input_type(), desc->output_type()))
              .first;
   }
-  const MethodInfo* info = it->second.get();
-  if (request.GetDescriptor() != info->input || response.GetDescriptor() != info->output) {
-    return InvalidArgumentError(std::string(method) + " takes " + info->input->full_name() + " and returns " +
-                                info->output->full_name());
-  }
-  return info;
+  return it->second.get();
 }
 
 StatusOr<std::shared_ptr<MeshClient::Pool>> MeshClient::PoolFor(std::string_view service) {
@@ -247,7 +246,7 @@ Status MeshClient::Attest(Instance& instance, std::chrono::system_clock::time_po
   if (options.trace_id) ctx.AddMetadata(std::string(kTraceIdKey), *options.trace_id);
   v1::AttestRequest request;
   v1::AttestResponse response;
-  ASSIGN_OR_RETURN(const MethodInfo* method, Method("/neosl.mesh.v1.Mesh/Attest", request, response));
+  ASSIGN_OR_RETURN(const MethodInfo* method, Method("/neosl.mesh.v1.Mesh/Attest"));
   Status status = Invoke(instance, *method, ctx, request, &response);
   if (!status.ok()) return status.Annotate("attesting " + instance.endpoint.instance);
 
@@ -282,21 +281,94 @@ Status MeshClient::Attest(Instance& instance, std::chrono::system_clock::time_po
   return Status();
 }
 
-Status MeshClient::Call(std::string_view service, std::string_view method, const google::protobuf::Message& request,
-                        google::protobuf::Message* response, const CallOptions& options) {
-  ASSIGN_OR_RETURN(const MethodInfo* info, Method(method, request, *response));
-  ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, PoolFor(service));
-
+CallContext MeshClient::Outgoing(const CallOptions& options) {
   const CallContext* parent = CurrentCall();
-  auto now = clock_.Now();
-  auto deadline = now + options.timeout.value_or(options_.default_timeout);
-  if (parent && parent->deadline) deadline = Min(deadline, *parent->deadline);
   CallContext call;
   call.trace_id = options.trace_id.value_or(parent ? parent->trace_id : std::string());
   if (!IsTraceId(call.trace_id)) call.trace_id = NewTraceId(random_);
   call.account = options.account.value_or(parent ? parent->account : std::string());
   call.roles = options.roles.value_or(parent ? parent->roles : std::string());
   call.actor = options.actor.value_or(parent ? parent->actor : std::string());
+  if (parent) call.deadline = parent->deadline;
+  return call;
+}
+
+std::shared_ptr<MeshClient::Instance> MeshClient::Pick(Pool& pool, const std::vector<const Instance*>& tried,
+                                                       size_t* total, size_t* open) {
+  std::lock_guard lock(pool.mu);
+  *total = pool.instances.size();
+  *open = 0;
+  uint64_t start = pool.next.fetch_add(1, std::memory_order_relaxed);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < *total; ++i) {
+      auto& candidate = pool.instances[(start + i) % *total];
+      if (!candidate->endpoint.healthy) continue;
+      bool seen = std::find(tried.begin(), tried.end(), candidate.get()) != tried.end();
+      if (pass == 0 && seen) continue;
+      if (!candidate->breaker.Allow()) {
+        if (pass == 0) ++*open;
+        continue;
+      }
+      return candidate;
+    }
+  }
+  return nullptr;
+}
+
+Status MeshClient::Preflight(Instance& instance, std::chrono::system_clock::time_point deadline,
+                             const CallOptions& options) {
+  bool attested;
+  {
+    std::lock_guard lock(instance.mu);
+    attested = instance.attested;
+  }
+  // A channel that is not connected will make a new connection, perhaps to a rotated
+  // certificate: challenge again first, so the request follows a fresh verification.
+  // (In-process channels have no connection to replace.)
+  if (attested && !gate_ && instance.channel->GetState(false) != GRPC_CHANNEL_READY) attested = false;
+  if (attested) return Status();
+  Status s = Attest(instance, deadline, options);
+  if (s.ok()) return s;
+  if (s.code() != StatusCode::kUnavailable) {
+    instance.breaker.Record(true);  // the instance answered; it is the evidence that failed
+    return s;
+  }
+  instance.breaker.Record(false);
+  instance.failures.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+void MeshClient::AddMetadata(grpc::ClientContext& ctx, const CallContext& call,
+                             std::optional<std::chrono::system_clock::time_point> deadline) {
+  ctx.AddMetadata(std::string(kTraceparentKey), call.Traceparent());
+  ctx.AddMetadata(std::string(kTraceIdKey), call.trace_id);
+  ctx.AddMetadata(std::string(kCallerIdKey), options_.identity);
+  if (deadline) {
+    ctx.set_deadline(*deadline);
+    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock_.Now());
+    ctx.AddMetadata(std::string(kDeadlineMsKey), std::to_string(std::max<int64_t>(0, remaining.count())));
+  }
+  if (!call.account.empty()) ctx.AddMetadata(std::string(kAccountIdKey), call.account);
+  if (!call.roles.empty()) ctx.AddMetadata(std::string(kRolesKey), call.roles);
+  if (!call.actor.empty()) ctx.AddMetadata(std::string(kActorKey), call.actor);
+}
+
+Status MeshClient::Call(std::string_view service, std::string_view method, const google::protobuf::Message& request,
+                        google::protobuf::Message* response, const CallOptions& options) {
+  ASSIGN_OR_RETURN(const MethodInfo* info, Method(method));
+  if (info->server_streaming) {
+    return InvalidArgumentError(std::string(method) + " is a server-streaming method: use MeshClient::Stream");
+  }
+  if (request.GetDescriptor() != info->input || response->GetDescriptor() != info->output) {
+    return InvalidArgumentError(std::string(method) + " takes " + info->input->full_name() + " and returns " +
+                                info->output->full_name());
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, PoolFor(service));
+
+  CallContext call = Outgoing(options);
+  auto now = clock_.Now();
+  auto deadline = now + options.timeout.value_or(options_.default_timeout);
+  if (call.deadline) deadline = Min(deadline, *call.deadline);
   CallOptions attest_options = options;
   attest_options.trace_id = call.trace_id;
 
@@ -310,28 +382,8 @@ Status MeshClient::Call(std::string_view service, std::string_view method, const
           (attempt > 1 ? " (after " + std::to_string(attempt - 1) + " attempts: " + std::string(last.message()) + ")"
                        : ""));
     }
-    // Round-robin over healthy instances with a closed (or probing) breaker, preferring ones not
-    // yet tried by this call.
-    std::shared_ptr<Instance> chosen;
     size_t open = 0, total = 0;
-    {
-      std::lock_guard lock(pool->mu);
-      total = pool->instances.size();
-      uint64_t start = pool->next.fetch_add(1, std::memory_order_relaxed);
-      for (int pass = 0; pass < 2 && !chosen; ++pass) {
-        for (size_t i = 0; i < total && !chosen; ++i) {
-          auto& candidate = pool->instances[(start + i) % total];
-          if (!candidate->endpoint.healthy) continue;
-          bool seen = std::find(tried.begin(), tried.end(), candidate.get()) != tried.end();
-          if (pass == 0 && seen) continue;
-          if (!candidate->breaker.Allow()) {
-            if (pass == 0) ++open;
-            continue;
-          }
-          chosen = candidate;
-        }
-      }
-    }
+    std::shared_ptr<Instance> chosen = Pick(*pool, tried, &total, &open);
     if (!chosen) {
       last = total == 0 ? UnavailableError("no instance of service '" + std::string(service) + "' is registered")
              : open > 0 ? UnavailableError("circuit open for every instance of '" + std::string(service) + "'")
@@ -341,41 +393,17 @@ Status MeshClient::Call(std::string_view service, std::string_view method, const
       tried.push_back(chosen.get());
       bool ready = true;
       if (info->sensitive) {
-        bool attested;
-        {
-          std::lock_guard lock(chosen->mu);
-          attested = chosen->attested;
-        }
-        // A channel that is not connected will make a new connection, perhaps to a rotated
-        // certificate: challenge again first, so the request follows a fresh verification.
-        // (In-process channels have no connection to replace.)
-        if (attested && !gate_ && chosen->channel->GetState(false) != GRPC_CHANNEL_READY) attested = false;
-        if (!attested) {
-          Status s = Attest(*chosen, deadline, attest_options);
-          if (!s.ok()) {
-            if (s.code() != StatusCode::kUnavailable) {
-              chosen->breaker.Record(true);  // the instance answered; it is the evidence that failed
-              return s;
-            }
-            chosen->breaker.Record(false);
-            chosen->failures.fetch_add(1, std::memory_order_relaxed);
-            last = s;
-            ready = false;
-          }
+        Status s = Preflight(*chosen, deadline, attest_options);
+        if (!s.ok() && s.code() != StatusCode::kUnavailable) return s;
+        if (!s.ok()) {
+          last = s;
+          ready = false;
         }
       }
       if (ready) {
         call.span_id = NewSpanId(random_);
         grpc::ClientContext ctx;
-        ctx.set_deadline(deadline);
-        ctx.AddMetadata(std::string(kTraceparentKey), call.Traceparent());
-        ctx.AddMetadata(std::string(kTraceIdKey), call.trace_id);
-        ctx.AddMetadata(std::string(kCallerIdKey), options_.identity);
-        auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Now());
-        ctx.AddMetadata(std::string(kDeadlineMsKey), std::to_string(std::max<int64_t>(0, remaining.count())));
-        if (!call.account.empty()) ctx.AddMetadata(std::string(kAccountIdKey), call.account);
-        if (!call.roles.empty()) ctx.AddMetadata(std::string(kRolesKey), call.roles);
-        if (!call.actor.empty()) ctx.AddMetadata(std::string(kActorKey), call.actor);
+        AddMetadata(ctx, call, deadline);
         chosen->calls.fetch_add(1, std::memory_order_relaxed);
         Status s = Invoke(*chosen, *info, ctx, request, response);
         if (info->sensitive && ctx.auth_context()) {
@@ -431,6 +459,175 @@ Status MeshClient::Invoke(Instance& instance, const MethodInfo& method, grpc::Cl
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return done; });
   return FromGrpcStatus(result);
+}
+
+// One server-streaming call: gRPC's read reactor, reading one message at a time. User callbacks
+// go through Deliver, which Cancel can shut off and wait out.
+class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::Message> {
+ public:
+  Call(std::shared_ptr<MeshClient::Instance> instance, bool sensitive,
+       std::unique_ptr<google::protobuf::Message> request, std::unique_ptr<google::protobuf::Message> response,
+       MeshClient::OnMessage on_message, MeshClient::OnDone on_done)
+      : instance_(std::move(instance)),
+        sensitive_(sensitive),
+        request_(std::move(request)),
+        response_(std::move(response)),
+        on_message_(std::move(on_message)),
+        on_done_(std::move(on_done)) {}
+
+  grpc::ClientContext& context() { return ctx_; }
+
+  // Creates and starts the call; `self` keeps this alive until gRPC reports OnDone.
+  void Start(std::shared_ptr<Call> self, const grpc::internal::RpcMethod& method) {
+    self_ = std::move(self);
+    grpc::internal::ClientCallbackReaderFactory<google::protobuf::Message>::Create(instance_->channel.get(), method,
+                                                                                   &ctx_, request_.get(), this);
+    StartRead(response_.get());
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // the stream is over; OnDone follows
+    ++messages_;
+    Deliver([this] { on_message_(*response_); });
+    // After a Cancel the call fails its next read at once, so reading on is harmless.
+    StartRead(response_.get());
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    Status s = FromGrpcStatus(status);
+    // A stream that never delivered anything and found nobody home counts against the instance.
+    if (s.code() == StatusCode::kUnavailable && messages_ == 0) {
+      instance_->breaker.Record(false);
+      instance_->failures.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      instance_->breaker.Record(true);
+    }
+    if (sensitive_ && ctx_.auth_context()) {
+      std::string fingerprint = PeerCertificateFingerprint(*ctx_.auth_context());
+      std::lock_guard lock(instance_->mu);
+      if (!fingerprint.empty() && fingerprint != instance_->fingerprint) instance_->attested = false;
+    }
+    Deliver([this, &s] { on_done_(s); });
+    std::shared_ptr<Call> self = std::move(self_);  // may be the last reference: this goes at scope end
+  }
+
+  void Cancel() {
+    {
+      std::lock_guard lock(mu_);
+      cancelled_ = true;
+    }
+    ctx_.TryCancel();
+    std::unique_lock lock(mu_);
+    // Inside one of our own callbacks: that callback is the caller, so do not wait for it.
+    cv_.wait(lock, [this] { return !in_callback_ || callback_thread_ == std::this_thread::get_id(); });
+  }
+
+ private:
+  template <typename F>
+  void Deliver(F&& f) {
+    {
+      std::lock_guard lock(mu_);
+      if (cancelled_) return;
+      in_callback_ = true;
+      callback_thread_ = std::this_thread::get_id();
+    }
+    f();
+    std::lock_guard lock(mu_);
+    in_callback_ = false;
+    callback_thread_ = std::thread::id();
+    cv_.notify_all();
+  }
+
+  std::shared_ptr<MeshClient::Instance> instance_;
+  const bool sensitive_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<google::protobuf::Message> request_, response_;
+  MeshClient::OnMessage on_message_;
+  MeshClient::OnDone on_done_;
+  std::shared_ptr<Call> self_;
+  uint64_t messages_ = 0;  // gRPC's threads only, one callback at a time
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool cancelled_ = false, in_callback_ = false;
+  std::thread::id callback_thread_;
+};
+
+MeshStream::MeshStream(std::shared_ptr<Call> call) : call_(std::move(call)) {}
+
+MeshStream::~MeshStream() {
+  Cancel();
+}
+
+void MeshStream::Cancel() {
+  if (call_) call_->Cancel();
+}
+
+StatusOr<std::unique_ptr<MeshStream>> MeshClient::Stream(std::string_view service, std::string_view method,
+                                                         const google::protobuf::Message& request, OnMessage on_message,
+                                                         OnDone on_done, const CallOptions& options) {
+  ASSIGN_OR_RETURN(const MethodInfo* info, Method(method));
+  if (!info->server_streaming) {
+    return InvalidArgumentError(std::string(method) + " is not a server-streaming method: use MeshClient::Call");
+  }
+  if (request.GetDescriptor() != info->input) {
+    return InvalidArgumentError(std::string(method) + " takes " + info->input->full_name());
+  }
+  if (!on_message || !on_done) return InvalidArgumentError("a stream needs both on_message and on_done");
+  ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, PoolFor(service));
+
+  CallContext call = Outgoing(options);
+  auto now = clock_.Now();
+  std::optional<std::chrono::system_clock::time_point> deadline = call.deadline;
+  if (options.timeout) deadline = deadline ? Min(*deadline, now + *options.timeout) : now + *options.timeout;
+  // The attestation exchange is a unary call and always has a deadline.
+  auto attest_deadline = deadline.value_or(now + options_.default_timeout);
+  CallOptions attest_options = options;
+  attest_options.trace_id = call.trace_id;
+
+  // Picking an instance (and attesting it) is retried on the next instance; the stream itself is
+  // not, as it may have delivered messages before failing.
+  std::vector<const Instance*> tried;
+  Status last = UnavailableError("no instance of service '" + std::string(service) + "' is registered");
+  for (int attempt = 1; attempt <= std::max(1, options_.max_attempts); ++attempt) {
+    if (deadline && clock_.Now() >= *deadline) {
+      return DeadlineExceededError("deadline exceeded starting a stream of " + std::string(service) + " " +
+                                   std::string(method));
+    }
+    size_t open = 0, total = 0;
+    std::shared_ptr<Instance> chosen = Pick(*pool, tried, &total, &open);
+    if (!chosen) {
+      if (total == 0) return UnavailableError("no instance of service '" + std::string(service) + "' is registered");
+      if (open > 0) return UnavailableError("circuit open for every instance of '" + std::string(service) + "'");
+      return last.code() == StatusCode::kUnavailable && attempt > 1
+                 ? last
+                 : UnavailableError("no healthy instance of service '" + std::string(service) + "'");
+    }
+    tried.push_back(chosen.get());
+    if (info->sensitive) {
+      Status s = Preflight(*chosen, attest_deadline, attest_options);
+      if (!s.ok() && s.code() != StatusCode::kUnavailable) return s;
+      if (!s.ok()) {
+        last = s;
+        continue;
+      }
+    }
+    std::unique_ptr<google::protobuf::Message> copy(request.New());
+    copy->CopyFrom(request);
+    std::unique_ptr<google::protobuf::Message> response(
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(info->output)->New());
+    auto stream = std::make_shared<MeshStream::Call>(chosen, info->sensitive, std::move(copy), std::move(response),
+                                                     std::move(on_message), std::move(on_done));
+    call.span_id = NewSpanId(random_);
+    AddMetadata(stream->context(), call, deadline);
+    chosen->calls.fetch_add(1, std::memory_order_relaxed);
+    if (!gate_) {
+      stream->Start(stream, info->rpc);
+    } else if (!gate_->Run([&] { stream->Start(stream, info->rpc); })) {
+      return UnavailableError("the in-process server is shutting down");
+    }
+    return std::make_unique<MeshStream>(std::move(stream));
+  }
+  return last;
 }
 
 std::vector<std::string> MeshClient::Services() {

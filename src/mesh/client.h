@@ -16,10 +16,14 @@
 //                against the attestation policy; nothing sensitive is sent to an instance that has
 //                not passed. The result is cached per instance and redone when the instance's
 //                certificate changes (rotation) or its channel has to connect again.
+//   streams      Stream() runs a server-streaming method with the same discovery, breaker,
+//                context and attestation; a stream may have no deadline, and is not retried
+//                (it may have delivered messages already).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +35,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "mesh/context.h"
 #include "mesh/registry.h"
 #include "mesh/resilience.h"
 #include "mesh/tls.h"
@@ -84,6 +89,24 @@ struct CallOptions {
   std::optional<std::string> trace_id, account, roles, actor;
 };
 
+// A server-streaming call in flight (MeshClient::Stream). Destroying it cancels it, as Cancel.
+class MeshStream {
+ public:
+  class Call;
+  explicit MeshStream(std::shared_ptr<Call> call);
+  ~MeshStream();
+  MeshStream(const MeshStream&) = delete;
+  MeshStream& operator=(const MeshStream&) = delete;
+
+  // Cancels the call and waits until none of its callbacks is running; after it returns no
+  // callback runs again (on_done included), so the owner may go away. From inside one of the
+  // stream's own callbacks it cancels without waiting for that callback to return.
+  void Cancel();
+
+ private:
+  std::shared_ptr<Call> call_;
+};
+
 class MeshClient {
  public:
   MeshClient(ClientOptions options, Registry& registry, std::unique_ptr<ChannelFactory> channels, const Clock& clock,
@@ -94,6 +117,19 @@ class MeshClient {
   // `request` and `response` must be the method's message types (INVALID_ARGUMENT otherwise).
   Status Call(std::string_view service, std::string_view method, const google::protobuf::Message& request,
               google::protobuf::Message* response, const CallOptions& options = {});
+
+  // Calls the server-streaming `method` on an instance of `service`. `on_message` gets each
+  // message (the method's response type, valid during the call only), one at a time and in
+  // order; `on_done` the final status, once. Both run on gRPC's threads and must not block for
+  // long: the next message is not read until on_message returns (the server's bounded queue is
+  // the back-pressure). An error return (bad method, no instance, open circuit, failed
+  // attestation) means no callback will run. Without options.timeout (and no deadline on the
+  // call being served) the stream has no deadline.
+  using OnMessage = std::function<void(const google::protobuf::Message&)>;
+  using OnDone = std::function<void(const Status&)>;
+  StatusOr<std::unique_ptr<MeshStream>> Stream(std::string_view service, std::string_view method,
+                                               const google::protobuf::Message& request, OnMessage on_message,
+                                               OnDone on_done, const CallOptions& options = {});
 
   struct InstanceStats {
     std::string instance, address;
@@ -113,9 +149,17 @@ class MeshClient {
 
  private:
   StatusOr<std::shared_ptr<Pool>> PoolFor(std::string_view service);
-  StatusOr<const MethodInfo*> Method(std::string_view method, const google::protobuf::Message& request,
-                                     const google::protobuf::Message& response);
+  StatusOr<const MethodInfo*> Method(std::string_view method);
+  // The context an outgoing call carries: `options`, else the call being served, else new.
+  CallContext Outgoing(const CallOptions& options);
+  // Round-robin over healthy instances with a closed (or probing) breaker, preferring ones not in
+  // `tried`; null if none. Counts the pool's instances and how many were skipped as open.
+  std::shared_ptr<Instance> Pick(Pool& pool, const std::vector<const Instance*>& tried, size_t* total, size_t* open);
+  // Before a sensitive request: the instance's evidence, checked now unless cached.
+  Status Preflight(Instance& instance, std::chrono::system_clock::time_point deadline, const CallOptions& options);
   Status Attest(Instance& instance, std::chrono::system_clock::time_point deadline, const CallOptions& options);
+  void AddMetadata(grpc::ClientContext& ctx, const CallContext& call,
+                   std::optional<std::chrono::system_clock::time_point> deadline);
   // Runs one unary call on `instance` and waits for it.
   Status Invoke(Instance& instance, const MethodInfo& method, grpc::ClientContext& ctx,
                 const google::protobuf::Message& request, google::protobuf::Message* response);

@@ -295,10 +295,10 @@ constexpr std::string_view kDefaultPolicy = R"yaml(# The built-in mesh policy; d
 service: gateway
 allowed_calls:
   - target_service: echo
-    operations: [Echo, EchoSensitive, Relay]
+    operations: [Echo, EchoSensitive, Relay, EchoStream]
   - target_service: functions
     operations: [CreateFunction, GetFunction, ListFunctions, UpdateFunction, DeleteFunction,
-                 InvokeFunction, ListExecutions, GetExecution]
+                 InvokeFunction, ListExecutions, GetExecution, StreamFunctionLogs]
   - target_service: secrets
     operations: [PutSecret, DeleteSecret, ListSecrets, ListSecretAudit]
   - target_service: automation

@@ -1,5 +1,6 @@
 #include "mesh/server.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <openssl/crypto.h>
@@ -8,6 +9,7 @@
 #include "core/log.h"
 #include "mesh/tls.h"
 #include "neosl/mesh/v1/mesh.grpc.pb.h"
+#include <google/protobuf/message.h>
 #include <grpcpp/security/auth_context.h>
 #include <grpcpp/server_builder.h>
 #include <grpcpp/server_context.h>
@@ -198,22 +200,167 @@ StatusOr<CallContext> Pipeline::Admit(grpc::CallbackServerContext* ctx, std::str
   return call;
 }
 
-void Pipeline::Finish(grpc::ServerUnaryReactor* reactor, const CallContext* call, std::string_view operation,
-                      std::chrono::steady_clock::time_point start, const Status& status,
-                      grpc::CallbackServerContext* ctx) {
+void Pipeline::LogCall(const CallContext* call, std::string_view operation, std::chrono::steady_clock::time_point start,
+                       const Status& status, const std::string& peer, int64_t messages) {
   log::Level level = options_.log_calls ? log::Level::kInfo : log::Level::kDebug;
   if (status.code() == StatusCode::kInternal || status.code() == StatusCode::kUnknown) level = log::Level::kWarn;
-  if (log::Enabled(level)) {
-    double ms = std::chrono::duration<double, std::milli>(clock_.SteadyNow() - start).count();
-    log::ScopedTraceId trace(call ? std::string_view(call->trace_id) : log::CurrentTraceId());
+  if (!log::Enabled(level)) return;
+  double ms = std::chrono::duration<double, std::milli>(clock_.SteadyNow() - start).count();
+  log::ScopedTraceId trace(call ? std::string_view(call->trace_id) : log::CurrentTraceId());
+  if (messages < 0) {
     log::Write(level, "mesh call",
                {{"operation", operation},
                 {"caller", call ? std::string_view(call->caller) : std::string_view()},
-                {"peer", ctx->peer()},
+                {"peer", peer},
                 {"code", StatusCodeName(status.code())},
                 {"ms", ms}});
+  } else {
+    log::Write(level, "mesh stream",
+               {{"operation", operation},
+                {"caller", call ? std::string_view(call->caller) : std::string_view()},
+                {"peer", peer},
+                {"code", StatusCodeName(status.code())},
+                {"messages", messages},
+                {"ms", ms}});
   }
+}
+
+void Pipeline::Finish(grpc::ServerUnaryReactor* reactor, const CallContext* call, std::string_view operation,
+                      std::chrono::steady_clock::time_point start, const Status& status,
+                      grpc::CallbackServerContext* ctx) {
+  LogCall(call, operation, start, status, ctx->peer());
   reactor->Finish(ToGrpcStatus(status));
+}
+
+void Pipeline::StartStream(grpc::CallbackServerContext* ctx, std::string_view target, std::string_view operation,
+                           StreamWriter::Sink* sink, const std::function<void(std::shared_ptr<StreamWriter>)>& bind,
+                           const StreamHandler& handler, size_t max_queued) {
+  auto start = clock_.SteadyNow();
+  auto call = Admit(ctx, target, operation);
+  auto context = std::make_shared<const CallContext>(call.ok() ? *call : CallContext{});
+  bool admitted = call.ok();
+  auto on_end = [this, context, admitted, op = std::string(operation), start, peer = ctx->peer()](const Status& status,
+                                                                                                  uint64_t messages) {
+    LogCall(admitted ? context.get() : nullptr, op, start, status, peer, int64_t(messages));
+  };
+  auto writer = std::make_shared<StreamWriter>(sink, *context, max_queued, std::move(on_end));
+  bind(writer);
+  if (!admitted) {
+    writer->Finish(call.status());
+    return;
+  }
+  ScopedCall scope(&writer->call());
+  handler(writer);
+}
+
+StreamWriter::StreamWriter(Sink* sink, CallContext call, size_t max_queued,
+                           std::function<void(const Status&, uint64_t)> on_end)
+    : sink_(sink), call_(std::move(call)), max_queued_(std::max<size_t>(1, max_queued)), on_end_(std::move(on_end)) {}
+
+bool StreamWriter::Write(const google::protobuf::Message& message) {
+  std::lock_guard lock(mu_);
+  if (over_) return false;
+  if (queue_.size() >= max_queued_) {
+    // The client reads slower than the producer writes: end the stream rather than buffer
+    // without bound. The queue is dropped; the status follows the message in flight (gRPC's
+    // in-process transport loses a write that a finish overtakes, and the call never ends).
+    queue_.clear();
+    over_ = true;
+    finishing_ = true;
+    status_ = ResourceExhaustedError("stream consumer too slow: " + std::to_string(max_queued_) +
+                                     " messages were waiting to be read");
+    cv_.notify_all();
+    Pump();
+    return false;
+  }
+  std::unique_ptr<google::protobuf::Message> copy(message.New());
+  copy->CopyFrom(message);
+  queue_.push_back(std::move(copy));
+  Pump();
+  return true;
+}
+
+void StreamWriter::Finish(const Status& status) {
+  std::lock_guard lock(mu_);
+  if (over_) return;
+  over_ = true;
+  finishing_ = true;
+  status_ = status;
+  cv_.notify_all();
+  Pump();
+}
+
+bool StreamWriter::done() const {
+  std::lock_guard lock(mu_);
+  return over_;
+}
+
+bool StreamWriter::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
+}
+
+bool StreamWriter::WaitDone(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [this] { return over_; });
+}
+
+// gRPC runs reactor callbacks of write and finish operations on its own threads, never inline in
+// StartWrite or Finish, so they are called with mu_ held.
+void StreamWriter::Pump() {
+  if (finished_ || in_flight_) return;
+  if (!queue_.empty()) {
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    sink_->StartWrite(in_flight_.get());
+  } else if (finishing_) {
+    FinishLocked(status_);
+  }
+}
+
+void StreamWriter::FinishLocked(const Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  over_ = true;
+  status_ = status;
+  cv_.notify_all();
+  sink_->Finish(ToGrpcStatus(status));
+}
+
+void StreamWriter::OnWriteDone(bool ok) {
+  std::lock_guard lock(mu_);
+  in_flight_.reset();
+  if (ok) {
+    ++written_;
+    Pump();
+    return;
+  }
+  // The write failed: the call is broken (cancelled, or the connection went away).
+  queue_.clear();
+  cancelled_ = true;
+  FinishLocked(CancelledError("the stream's client went away"));
+}
+
+void StreamWriter::OnCancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  queue_.clear();
+  FinishLocked(CancelledError("the stream was cancelled by its client"));  // every call must finish
+  cv_.notify_all();
+}
+
+void StreamWriter::OnDone() {
+  Status status;
+  uint64_t written;
+  {
+    std::lock_guard lock(mu_);
+    sink_ = nullptr;
+    over_ = true;
+    cv_.notify_all();
+    status = status_;
+    written = written_;
+  }
+  if (on_end_) on_end_(status, written);
 }
 
 grpc::ServerUnaryReactor* Pipeline::Unary(grpc::CallbackServerContext* ctx, std::string_view target,

@@ -24,13 +24,20 @@
 //       return Status();
 //     });
 //   }
+//
+// Server-streaming methods hand theirs to Pipeline::ServerStream and write from any thread
+// through a StreamWriter, whose queue is bounded: a client that does not keep up ends the stream
+// with RESOURCE_EXHAUSTED "stream consumer too slow" instead of growing the server's memory.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -52,6 +59,9 @@ namespace grpc {
 class CallbackServerContext;
 class Service;
 }  // namespace grpc
+namespace google::protobuf {
+class Message;
+}
 
 namespace neosl::mesh {
 
@@ -66,6 +76,88 @@ struct PipelineOptions {
   bool trust_caller_header = false;
   bool log_calls = false;  // one info line per call (else debug)
 };
+
+// The writing end of one server-streaming call (Pipeline::ServerStream). Thread-safe: the
+// producer writes from its own thread while gRPC reports progress on its threads.
+class StreamWriter {
+ public:
+  // The messages a stream holds for a client that has not read them yet.
+  static constexpr size_t kDefaultMaxQueued = 256;
+
+  // Queues a copy of `message` (the method's response type). False once the stream is over:
+  // finished, cancelled by the client (or its deadline), or overflowed — when `max_queued`
+  // messages are waiting, the stream ends with RESOURCE_EXHAUSTED "stream consumer too slow".
+  bool Write(const google::protobuf::Message& message);
+  // Ends the stream with `status`; queued messages are sent first when it is OK. Later calls,
+  // and calls after the stream is over, do nothing.
+  void Finish(const Status& status);
+  // Whether the stream is over (no more Write will be accepted).
+  bool done() const;
+  // Whether the client cancelled the call (or its deadline passed, or the server shut down).
+  bool cancelled() const;
+  // Waits until the stream is over or `timeout` has passed; returns done(). For producers that
+  // pause between messages and must stop at once when the client goes away.
+  bool WaitDone(std::chrono::milliseconds timeout) const;
+  // The admitted call: trace, caller, account, deadline.
+  const CallContext& call() const { return call_; }
+
+  // What a typed reactor does for the writer (ServerStreamReactor below).
+  class Sink {
+   public:
+    virtual void StartWrite(const google::protobuf::Message* message) = 0;
+    virtual void Finish(const grpc::Status& status) = 0;
+
+   protected:
+    ~Sink() = default;
+  };
+  StreamWriter(Sink* sink, CallContext call, size_t max_queued, std::function<void(const Status&, uint64_t)> on_end);
+  // gRPC's notifications, forwarded by the reactor.
+  void OnWriteDone(bool ok);
+  void OnCancel();
+  void OnDone();
+
+ private:
+  // Starts the next queued write or the pending finish; mu_ held.
+  void Pump();
+  void FinishLocked(const Status& status);
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  Sink* sink_;  // null after OnDone
+  const CallContext call_;
+  const size_t max_queued_;
+  std::function<void(const Status&, uint64_t)> on_end_;  // logs the call once it is over
+  std::deque<std::unique_ptr<google::protobuf::Message>> queue_;
+  std::unique_ptr<google::protobuf::Message> in_flight_;
+  bool over_ = false;       // no more writes accepted
+  bool finishing_ = false;  // a finish waits for the queue to drain
+  bool finished_ = false;   // Sink::Finish was called
+  bool cancelled_ = false;
+  Status status_;
+  uint64_t written_ = 0;
+};
+
+namespace internal {
+// A ServerWriteReactor that forwards to a StreamWriter and deletes itself when gRPC is done.
+template <typename Response>
+class ServerStreamReactor final : public grpc::ServerWriteReactor<Response>, public StreamWriter::Sink {
+ public:
+  void Bind(std::shared_ptr<StreamWriter> writer) { writer_ = std::move(writer); }
+  void StartWrite(const google::protobuf::Message* message) override {
+    grpc::ServerWriteReactor<Response>::StartWrite(static_cast<const Response*>(message));
+  }
+  void Finish(const grpc::Status& status) override { grpc::ServerWriteReactor<Response>::Finish(status); }
+  void OnWriteDone(bool ok) override { writer_->OnWriteDone(ok); }
+  void OnCancel() override { writer_->OnCancel(); }
+  void OnDone() override {
+    writer_->OnDone();
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<StreamWriter> writer_;
+};
+}  // namespace internal
 
 class Pipeline {
  public:
@@ -86,6 +178,22 @@ class Pipeline {
   // The admission steps alone (streaming handlers use this and finish themselves).
   StatusOr<CallContext> Admit(grpc::CallbackServerContext* ctx, std::string_view target, std::string_view operation);
 
+  // A server-streaming method: admits the call, then runs `handler` on the calling gRPC thread
+  // with the call current. The handler must not block: it starts a producer (a thread, a
+  // subscription) that writes through the writer and finishes it. A refused call never reaches
+  // the handler.
+  using StreamHandler = std::function<void(const std::shared_ptr<StreamWriter>&)>;
+  template <typename Response>
+  grpc::ServerWriteReactor<Response>* ServerStream(grpc::CallbackServerContext* ctx, std::string_view target,
+                                                   std::string_view operation, const StreamHandler& handler,
+                                                   size_t max_queued = StreamWriter::kDefaultMaxQueued) {
+    auto* reactor = new internal::ServerStreamReactor<Response>();
+    StartStream(
+        ctx, target, operation, reactor, [reactor](std::shared_ptr<StreamWriter> w) { reactor->Bind(w); }, handler,
+        max_queued);
+    return reactor;
+  }
+
   struct Counters {
     std::atomic<uint64_t> admitted{0}, unauthenticated{0}, denied{0}, rate_limited{0}, deadline{0}, evidence{0};
   };
@@ -95,6 +203,11 @@ class Pipeline {
 
  private:
   bool IsInProcess(const grpc::CallbackServerContext* ctx) const;
+  void StartStream(grpc::CallbackServerContext* ctx, std::string_view target, std::string_view operation,
+                   StreamWriter::Sink* sink, const std::function<void(std::shared_ptr<StreamWriter>)>& bind,
+                   const StreamHandler& handler, size_t max_queued);
+  void LogCall(const CallContext* call, std::string_view operation, std::chrono::steady_clock::time_point start,
+               const Status& status, const std::string& peer, int64_t messages = -1);
   void Finish(grpc::ServerUnaryReactor* reactor, const CallContext* call, std::string_view operation,
               std::chrono::steady_clock::time_point start, const Status& status, grpc::CallbackServerContext* ctx);
 

@@ -99,6 +99,87 @@ bool IsPrivateAddress(const sockaddr* address) {
   return true;
 }
 
+StatusOr<Cidr> Cidr::Parse(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgumentError("invalid CIDR '" + std::string(text) + "': " + std::string(why));
+  };
+  size_t slash = text.find('/');
+  std::string address(text.substr(0, slash));
+  Cidr out;
+  if (inet_pton(AF_INET, address.c_str(), out.bytes_.data()) == 1) {
+    out.prefix_ = 32;
+  } else if (inet_pton(AF_INET6, address.c_str(), out.bytes_.data()) == 1) {
+    out.v6_ = true;
+    out.prefix_ = 128;
+  } else {
+    return bad("not an IPv4 or IPv6 address");
+  }
+  if (slash != std::string_view::npos) {
+    std::string_view digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return bad("the prefix length is not a number");
+    }
+    int prefix = 0;
+    for (char c : digits) prefix = prefix * 10 + (c - '0');
+    if (prefix > out.prefix_) return bad("the prefix length is over " + std::to_string(out.prefix_));
+    out.prefix_ = prefix;
+  }
+  for (int bit = out.prefix_; bit < (out.v6_ ? 128 : 32); ++bit) {
+    if (out.bytes_[static_cast<size_t>(bit / 8)] & (0x80 >> (bit % 8))) {
+      return bad("the address has bits set past the prefix length");
+    }
+  }
+  return out;
+}
+
+bool Cidr::Contains(const sockaddr* address) const {
+  if (address == nullptr) return false;
+  const uint8_t* b = nullptr;
+  bool v6 = false;
+  if (address->sa_family == AF_INET) {
+    b = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(address)->sin_addr);
+  } else if (address->sa_family == AF_INET6) {
+    b = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr.s6_addr;
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    v6 = std::memcmp(b, kMapped, 12) != 0;
+    if (!v6) b += 12;
+  } else {
+    return false;
+  }
+  if (v6 != v6_) return false;
+  const size_t whole = static_cast<size_t>(prefix_ / 8);
+  if (std::memcmp(b, bytes_.data(), whole) != 0) return false;
+  const int rest = prefix_ % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (b[whole] & mask) == bytes_[whole];
+}
+
+std::string Cidr::ToString() const {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(v6_ ? AF_INET6 : AF_INET, bytes_.data(), text, sizeof(text));
+  return std::string(text) + "/" + std::to_string(prefix_);
+}
+
+StatusOr<std::vector<std::string>> ParseAllowList(std::string_view comma_separated) {
+  std::vector<std::string> out;
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  for (;;) {
+    size_t comma = comma_separated.find(',');
+    std::string_view entry = comma_separated.substr(0, comma);
+    while (!entry.empty() && blank(entry.front())) entry.remove_prefix(1);
+    while (!entry.empty() && blank(entry.back())) entry.remove_suffix(1);
+    if (!entry.empty()) {
+      RETURN_IF_ERROR(Cidr::Parse(entry));
+      out.emplace_back(entry);
+    }
+    if (comma == std::string_view::npos) break;
+    comma_separated.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 struct SocketRelay::Connection {
   explicit Connection(int fd_in, steady_clock::time_point now) : fd(fd_in), last_used(now) {}
   ~Connection() { ::close(fd); }
@@ -121,7 +202,23 @@ struct SocketRelay::Connection {
   int busy = 0;
 };
 
-SocketRelay::SocketRelay(SocketRelayOptions options, const Clock& clock) : options_(options), clock_(clock) {}
+SocketRelay::SocketRelay(SocketRelayOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {
+  for (const std::string& entry : options_.allow_private) {
+    auto network = Cidr::Parse(entry);
+    if (network.ok()) allowed_networks_.push_back(*network);
+  }
+}
+
+StatusOr<std::unique_ptr<SocketRelay>> SocketRelay::Create(SocketRelayOptions options, const Clock& clock) {
+  for (const std::string& entry : options.allow_private) RETURN_IF_ERROR(Cidr::Parse(entry));
+  return std::make_unique<SocketRelay>(std::move(options), clock);
+}
+
+bool SocketRelay::Allowed(const sockaddr* address) const {
+  if (options_.allow_private_networks || !IsPrivateAddress(address)) return true;
+  return std::any_of(allowed_networks_.begin(), allowed_networks_.end(),
+                     [address](const Cidr& network) { return network.Contains(address); });
+}
 
 SocketRelay::~SocketRelay() {
   std::lock_guard lock(mu_);
@@ -155,12 +252,8 @@ StatusOr<uint64_t> SocketRelay::Connect(const std::string& host, uint16_t port, 
 
   // Every address is checked before any is tried: a name with one public and one internal
   // address is refused outright rather than depending on which one answers.
-  if (!options_.allow_private_networks) {
-    for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
-      if (IsPrivateAddress(ai->ai_addr)) {
-        return PermissionDeniedError("destination " + host + " resolves to a private address");
-      }
-    }
+  for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
+    if (!Allowed(ai->ai_addr)) return PermissionDeniedError("destination " + host + " resolves to a private address");
   }
 
   Status last = UnavailableError("cannot connect to " + host + ": no usable address");

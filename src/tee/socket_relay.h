@@ -4,9 +4,11 @@
 // The host resolves names itself and refuses destinations on loopback, private, link-local,
 // multicast or unspecified addresses: user code running in the enclave must not reach the
 // platform's internal services (SSRF). The check applies to the address actually connected to,
-// so a name that resolves differently later (DNS rebinding) cannot slip past it.
+// so a name that resolves differently later (DNS rebinding) cannot slip past it. An operator can
+// allow chosen private networks (SocketRelayOptions::allow_private, the net.allow_private key).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +16,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "tee/tls_relay.h"
@@ -23,7 +27,11 @@ struct sockaddr;
 namespace neosl::tee {
 
 struct SocketRelayOptions {
-  bool allow_private_networks = false;  // tests and development only
+  bool allow_private_networks = false;  // every private address: tests and development only
+  // Private networks allowed anyway, as CIDRs: "10.1.2.0/24", "127.0.0.1/32", "::1/128" (a bare
+  // address is one host). SocketRelay::Create rejects a malformed entry; the constructor skips
+  // it, allowing nothing more.
+  std::vector<std::string> allow_private;
   size_t max_connections = 256;
   std::chrono::milliseconds max_idle{60'000};      // connections unused this long are closed
   std::chrono::milliseconds send_timeout{30'000};  // Send gives up when the peer stops reading
@@ -35,14 +43,39 @@ struct SocketRelayOptions {
 // embedded in IPv6 (v4-mapped, v4-compatible, NAT64, 6to4). Unknown families count as private.
 bool IsPrivateAddress(const sockaddr* address);
 
+// An IPv4 or IPv6 network.
+class Cidr {
+ public:
+  // "10.1.2.0/24", "::1/128", or a bare address (one host). INVALID_ARGUMENT for a malformed
+  // address or prefix length, or an address with bits set past the prefix ("10.1.2.3/24").
+  static StatusOr<Cidr> Parse(std::string_view text);
+  // Whether `address` lies in this network. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is
+  // taken as its IPv4 address.
+  bool Contains(const sockaddr* address) const;
+  std::string ToString() const;
+
+ private:
+  bool v6_ = false;
+  std::array<uint8_t, 16> bytes_{};  // network byte order; IPv4 uses the first four
+  int prefix_ = 0;
+};
+
+// Splits a comma-separated list of CIDRs (the net.allow_private setting) and checks each one.
+// Blanks around entries and empty entries are ignored. INVALID_ARGUMENT naming the bad entry.
+StatusOr<std::vector<std::string>> ParseAllowList(std::string_view comma_separated);
+
 class SocketRelay final : public ByteRelay {
  public:
   explicit SocketRelay(SocketRelayOptions options = {}, const Clock& clock = SystemClock::Instance());
+  // As the constructor, but INVALID_ARGUMENT when an allow_private entry is malformed.
+  static StatusOr<std::unique_ptr<SocketRelay>> Create(SocketRelayOptions options,
+                                                       const Clock& clock = SystemClock::Instance());
   ~SocketRelay() override;
   SocketRelay(const SocketRelay&) = delete;
   SocketRelay& operator=(const SocketRelay&) = delete;
 
-  // PERMISSION_DENIED "destination <host> resolves to a private address"; RESOURCE_EXHAUSTED at
+  // PERMISSION_DENIED "destination <host> resolves to a private address" (one that is neither
+  // allowed by allow_private nor by allow_private_networks); RESOURCE_EXHAUSTED at
   // max_connections; UNAVAILABLE when the name does not resolve or no address accepts.
   StatusOr<uint64_t> Connect(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) override;
   // NOT_FOUND for an unknown or closed connection; UNAVAILABLE on a socket error;
@@ -60,8 +93,10 @@ class SocketRelay final : public ByteRelay {
   struct Connection;
   std::shared_ptr<Connection> Find(uint64_t conn) const;
   size_t CloseIdleLocked();
+  bool Allowed(const sockaddr* address) const;
 
   const SocketRelayOptions options_;
+  std::vector<Cidr> allowed_networks_;
   const Clock& clock_;
   mutable std::mutex mu_;
   uint64_t next_id_ = 1;

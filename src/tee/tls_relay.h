@@ -7,7 +7,8 @@
 //
 //   ByteRelay (interface)  ── implemented by SocketRelay on the host (socket_relay.h), and by the
 //                             channel's OCALL proxy inside the enclave.
-//   EnclaveTlsClient       ── HTTP/1.1 over TLS over a ByteRelay.
+//   EnclaveTlsClient       ── HTTP/1.1 over TLS over a ByteRelay (framing in http1.h, the TLS
+//                             connection in relay_stream.h, both shared with net::Fetcher).
 #pragma once
 
 #include <chrono>

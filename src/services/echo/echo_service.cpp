@@ -1,6 +1,7 @@
 #include "services/echo/echo_service.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "core/status.h"
@@ -10,6 +11,7 @@ namespace {
 
 constexpr uint32_t kMaxDelayMs = 60'000;
 constexpr uint32_t kMaxHops = 8;
+constexpr uint32_t kMaxStreamCount = 100'000;
 
 void Describe(const mesh::CallContext& call, const std::string& instance, echo::v1::EchoResponse* response) {
   response->set_instance(instance);
@@ -107,6 +109,73 @@ grpc::ServerUnaryReactor* EchoService::Relay(grpc::CallbackServerContext* ctx, c
                                   done(s);
                                 }).detach();
                               });
+}
+
+grpc::ServerWriteReactor<echo::v1::EchoResponse>* EchoService::EchoStream(grpc::CallbackServerContext* ctx,
+                                                                          const echo::v1::EchoStreamRequest* request) {
+  // The request lives as long as the call; the producer keeps its own copy anyway.
+  return pipeline_.ServerStream<echo::v1::EchoResponse>(
+      ctx, kIdentity, "EchoStream", [this, req = *request](const std::shared_ptr<mesh::StreamWriter>& writer) {
+        if (req.count() > kMaxStreamCount) {
+          writer->Finish(InvalidArgumentError("count must be at most 100000"));
+          return;
+        }
+        if (req.delay_ms() > kMaxDelayMs) {
+          writer->Finish(InvalidArgumentError("delay_ms must be at most 60000"));
+          return;
+        }
+        std::optional<StatusCode> fail;
+        if (!req.fail_code().empty()) {
+          fail = StatusCodeFromName(req.fail_code());
+          if (!fail || *fail == StatusCode::kOk) {
+            writer->Finish(InvalidArgumentError("fail_code '" + req.fail_code() + "' is not a canonical error code"));
+            return;
+          }
+        }
+        streams_started_.fetch_add(1, std::memory_order_relaxed);
+        {
+          std::lock_guard lock(streams_mu_);
+          streams_.push_back(writer);
+        }
+        std::thread([this, req, writer, fail] {
+          mesh::ScopedCall scope(&writer->call());
+          uint32_t sent = 0;
+          for (; sent < req.count(); ++sent) {
+            if (sent > 0 && req.delay_ms() > 0 && writer->WaitDone(std::chrono::milliseconds(req.delay_ms()))) break;
+            echo::v1::EchoResponse answer;
+            answer.set_message(req.message());
+            answer.set_hops(sent);
+            Describe(writer->call(), instance_, &answer);
+            if (!writer->Write(answer)) break;
+          }
+          if (fail) {
+            writer->Finish(Status(*fail, "echo stream asked to fail with " + req.fail_code())
+                               .WithDetail(ErrorDetail{"EchoStreamInfo", {}}.Add("sent", int64_t(sent))));
+          } else {
+            writer->Finish(Status());
+          }
+          if (writer->cancelled()) streams_cancelled_.fetch_add(1, std::memory_order_relaxed);
+          std::lock_guard lock(streams_mu_);
+          std::erase_if(streams_, [&](const std::weak_ptr<mesh::StreamWriter>& w) {
+            auto p = w.lock();
+            return !p || p == writer;
+          });
+          streams_cv_.notify_all();
+        }).detach();
+      });
+}
+
+size_t EchoService::active_streams() const {
+  std::lock_guard lock(streams_mu_);
+  return streams_.size();
+}
+
+EchoService::~EchoService() {
+  std::unique_lock lock(streams_mu_);
+  for (auto& w : streams_) {
+    if (auto writer = w.lock()) writer->Finish(UnavailableError("the echo service is shutting down"));
+  }
+  streams_cv_.wait(lock, [this] { return streams_.empty(); });
 }
 
 }  // namespace neosl::services

@@ -269,9 +269,12 @@ TEST(MeshClusterTest, AnEtcdBackedClusterDiscoversANewReplicaWithinItsLease) {
   std::string error;
   auto etcd = EtcdProcess::Launch(&error);
   ASSERT_NE(etcd, nullptr) << error;
+  // The loop below calls as fast as answers come back: the per-key limit must not be what it meets.
   Cluster cluster({{"NEOSL_MESH_REGISTRY_BACKEND", "etcd"},
                    {"NEOSL_MESH_REGISTRY_ETCD_ENDPOINTS", etcd->endpoint()},
-                   {"NEOSL_MESH_REGISTRY_LEASE_MS", "2000"}});
+                   {"NEOSL_MESH_REGISTRY_LEASE_MS", "2000"},
+                   {"NEOSL_RATE_LIMITS_PER_CALLER_DEFAULT_REQUESTS_PER_SECOND", "1000000"},
+                   {"NEOSL_RATE_LIMITS_PER_CALLER_DEFAULT_BURST", "1000000"}});
   ServerProcess* echo1 = cluster.Start("echo");
   ServerProcess* gateway = cluster.Start("gateway");
   ASSERT_TRUE(echo1 && gateway);
