@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "apps/neosl/function_worker.h"
 #include "apps/neosl/serve.h"
 #include "core/clock.h"
 #include "core/encoding.h"
@@ -62,6 +64,10 @@ struct EnclaveFlags {
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
   bool test_commands = false;
   bool migrate_in = false;  // receive keys from the previous build instead of loading them
+  // A function worker (docs/functions.md): serves run_function / check_function with a
+  // JavaScript engine, under a filter that also allows its JIT and its RLIMIT_AS.
+  bool function_worker = false;
+  bool jit = true;
 };
 
 // Everything the enclave holds, made before the sandbox closes the file system.
@@ -75,6 +81,7 @@ struct EnclaveState {
   std::optional<tee::SimQuotingEnclave> quoting;
   std::string ca_pem;
   bool test_commands = false;
+  FunctionWorker worker;  // --function-worker only
 
   // The HTTPS client over the host's relay, made on first use (it needs the channel).
   std::mutex fetch_mu;
@@ -335,6 +342,8 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
     }
     case v1::EcallRequest::kFetch: return Fetch(st, req.fetch(), channel);
     case v1::EcallRequest::kSecretSeal: return SecretSeal(st, req.secret_seal());
+    case v1::EcallRequest::kRunFunction: return RunFunction(st.worker, req.run_function(), channel);
+    case v1::EcallRequest::kCheckFunction: return CheckFunction(st.worker, req.check_function());
     case v1::EcallRequest::kTest: {
       if (!st.test_commands) return Error(PermissionDeniedError("test commands are disabled in this enclave"));
       const auto& t = req.test();
@@ -415,8 +424,31 @@ int RunEnclave(const EnclaveFlags& f) {
   }
 
   const std::string memory = LockMemory();
-  if (Status s = tee::ApplySandbox({.sealed_dir = f.sealed_dir, .keep_fds = {f.channel_fd, 2}}); !s.ok()) {
+  tee::SandboxOptions sandbox{.sealed_dir = f.sealed_dir, .keep_fds = {f.channel_fd, 2}};
+  int statm = -1;
+  if (f.function_worker) {
+    if (f.migrate_in) return Fail(cmd, InvalidArgumentError("--function-worker and --migrate-in exclude each other"));
+    // Kept across the sandbox: the engine reads its address-space size from it (no /proc inside).
+    statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (statm < 0) return Fail(cmd, InternalError("cannot open /proc/self/statm"));
+    sandbox.keep_fds.push_back(statm);
+    sandbox.filter.allow_jit = f.jit;
+    sandbox.filter.allow_address_space_limit = true;
+  }
+  if (Status s = tee::ApplySandbox(sandbox); !s.ok()) {
     return Fail(cmd, s.Annotate("sandbox"));
+  }
+  if (f.function_worker) {
+    // After the sandbox: the engine starts threads, and the sandbox needs a single-threaded process.
+    runtime::EngineOptions options;
+    options.statm_fd = statm;
+    options.jit = f.jit;
+    auto engine = runtime::Engine::Create(options);
+    if (!engine.ok()) return Fail(cmd, engine.status());
+    st->worker.engine = std::move(*engine);
+    st->worker.vault = &*st->vault;
+    st->worker.report_key = &st->keys->report;
+    st->worker.ca_pem = st->ca_pem;
   }
   EnclaveState* state = st.get();
   std::atomic<bool> announced{false};
@@ -433,7 +465,7 @@ int RunEnclave(const EnclaveFlags& f) {
       default: return false;
     }
   };
-  return tee::RunEnclaveServer(
+  const int rc = tee::RunEnclaveServer(
       f.channel_fd,
       [state, &announced, memory](const v1::EcallRequest& req, tee::Channel& channel) {
         if (!announced.exchange(true)) {
@@ -444,6 +476,15 @@ int RunEnclave(const EnclaveFlags& f) {
         return Serve(*state, req, channel);
       },
       channel_options);
+  if (f.function_worker) {
+    // The engine's thread and SpiderMonkey's process state go first, in order; then leave without
+    // running static destructors the engine's own may race with.
+    st->worker.engine.reset();
+    runtime::Engine::ShutdownProcess();
+    std::fflush(nullptr);
+    _exit(rc);
+  }
+  return rc;
 }
 
 int RunMeasure(const std::string& binary) {
@@ -601,6 +642,9 @@ std::function<int()> AddEnclaveCommands(CLI::App& app) {
   cmd->add_option("--ca-file", run->ca_file, "trust anchors for HTTPS made inside the enclave");
   cmd->add_flag("--test-commands", run->test_commands, "serve test-only ECALLs (tests and benchmarks only)");
   cmd->add_flag("--migrate-in", run->migrate_in, "receive the keys of the previous build (neosl enclave migrate)");
+  cmd->add_flag("--function-worker", run->function_worker,
+                "run JavaScript functions (started by neosl serve's worker pool; docs/functions.md)");
+  cmd->add_flag("--jit,!--no-jit", run->jit, "with --function-worker: use SpiderMonkey's JIT (default on)");
 
   auto* measure = cmd->add_subcommand("measure", "Print the enclave measurement (SHA-256) of a binary");
   auto measure_binary = std::make_shared<std::string>();

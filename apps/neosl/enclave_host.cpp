@@ -82,8 +82,11 @@ StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, con
   ASSIGN_OR_RETURN(std::string self, SelfPath());
   auto running = std::make_unique<RunningEnclave>();
   running->timeout = std::chrono::milliseconds(config.Int("enclave.call_timeout_ms"));
-  running->relay = std::make_shared<tee::SocketRelay>(
-      tee::SocketRelayOptions{.allow_private_networks = config.Bool("enclave.allow_private_networks")});
+  auto allow_private = tee::ParseAllowList(config.String("net.allow_private"));
+  if (!allow_private.ok()) return allow_private.status().Annotate("net.allow_private");
+  ASSIGN_OR_RETURN(running->relay,
+                   tee::SocketRelay::Create({.allow_private_networks = config.Bool("enclave.allow_private_networks"),
+                                             .allow_private = *std::move(allow_private)}));
 
   // Why the last child exited, for the start-up error.
   auto last_exit = std::make_shared<std::pair<std::mutex, std::string>>();
@@ -110,6 +113,26 @@ StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, con
                             "; its error is in the log above");
   }
   return running;
+}
+
+StatusOr<std::unique_ptr<runtime::WorkerPool>> StartFunctionWorkers(const Config& config, const std::string& data_dir,
+                                                                    RunningEnclave& enclave, NeoRead neo_read) {
+  runtime::WorkerPoolOptions options;
+  ASSIGN_OR_RETURN(options.binary, SelfPath());
+  ASSIGN_OR_RETURN(options.enclave_args, EnclaveArgs(config, data_dir));
+  const int64_t workers = config.Int("functions.workers");
+  const int64_t queue = config.Int("functions.queue_capacity");
+  const int64_t grace = config.Int("functions.worker_grace_ms");
+  if (workers < 0 || workers > 256) return InvalidArgumentError("functions.workers must be 0 to 256");
+  if (queue < 0 || queue > 1'000'000) return InvalidArgumentError("functions.queue_capacity must be 0 to 1000000");
+  if (grace < 100 || grace > 60'000) return InvalidArgumentError("functions.worker_grace_ms must be 100 to 60000");
+  options.workers = int(workers);
+  options.queue_capacity = size_t(queue);
+  options.jit = config.Bool("functions.jit");
+  options.grace = std::chrono::milliseconds(grace);
+  options.relay = enclave.relay;
+  options.neo_read = std::move(neo_read);
+  return runtime::WorkerPool::Start(std::move(options));
 }
 
 Status RunningEnclave::Ping() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "crypto/p256.h"
+#include "runtime/worker_pool.h"
 #include "tee/host.h"
 #include "tee/socket_relay.h"
 
@@ -52,5 +54,12 @@ StatusOr<std::vector<std::string>> EnclaveArgs(const Config& config, const std::
 
 // Starts the enclave and waits until it answers (or fails with the reason it exited).
 StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, const std::string& data_dir);
+
+// The functions runtime: function-worker enclave processes beside `enclave` (which must be
+// ready: the workers load its sealed keys), sharing its network relay (functions.* config).
+// `neo_read` answers context.neo.invokeRead.
+using NeoRead = std::function<StatusOr<std::string>(const std::string&, const std::string&, const std::string&)>;
+StatusOr<std::unique_ptr<runtime::WorkerPool>> StartFunctionWorkers(const Config& config, const std::string& data_dir,
+                                                                    RunningEnclave& enclave, NeoRead neo_read);
 
 }  // namespace neosl::app

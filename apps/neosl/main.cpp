@@ -10,6 +10,8 @@
 #include "apps/neosl/ca_cli.h"
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_cli.h"
+#include "apps/neosl/fn_cli.h"
+#include "apps/neosl/fn_simulate.h"
 #include "apps/neosl/neo_cli.h"
 #include "apps/neosl/secrets_cli.h"
 #include "apps/neosl/serve.h"
@@ -39,7 +41,8 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the platform: REST gateway and services in one process");
   add_common(serve);
   serve->add_option("--role", serve_flags.role,
-                    "all (default): everything in this process; gateway | echo: one mesh role per process "
+                    "all (default): everything in this process; gateway | echo | secrets | functions: one mesh "
+                    "role per process "
                     "(env NEOSL_MESH_ROLE; docs/mesh.md)");
 
   auto* config = app.add_subcommand("config", "Inspect configuration");
@@ -56,6 +59,8 @@ int main(int argc, char** argv) {
   auto run_ca = neosl::app::AddCaCommands(app);
   auto run_audit = neosl::app::AddAuditCommands(app);
   auto run_secrets = neosl::app::AddSecretsCommands(app);
+  auto run_fn = neosl::app::AddFnCommands(app);
+  auto run_fn_simulate = neosl::app::AddFnSimulate(app);
 
   try {
     app.parse(argc, argv);
@@ -76,6 +81,8 @@ int main(int argc, char** argv) {
   if (int rc = run_ca(); rc >= 0) return rc;
   if (int rc = run_audit(); rc >= 0) return rc;
   if (int rc = run_secrets(); rc >= 0) return rc;
+  if (int rc = run_fn_simulate(); rc >= 0) return rc;
+  if (int rc = run_fn(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

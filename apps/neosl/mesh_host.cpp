@@ -13,6 +13,8 @@
 #include "core/log.h"
 #include "mesh/metrics.h"
 #include "services/echo/echo_service.h"
+#include "services/functions/functions_service.h"
+#include "services/functions/unavailable_service.h"
 #include "services/secrets/audit_log.h"
 #include "services/secrets/secrets_service.h"
 #include "tee/measurement.h"
@@ -172,10 +174,37 @@ StatusOr<std::unique_ptr<grpc::Service>> MakeSecretsService(const Config& config
                                                     std::vector<crypto::PublicKey>{report}, clock, options);
 }
 
+// The functions service of this process, calling the secrets service through `client`; without
+// a runtime, a stand-in that answers UNAVAILABLE.
+StatusOr<std::unique_ptr<grpc::Service>> MakeFunctionsService(const Config& config, MeshHost& host,
+                                                              RunningEnclave& enclave, store::Store& store,
+                                                              runtime::FunctionRunner* runner, mesh::MeshClient& client,
+                                                              const Clock& clock, RandomSource& random) {
+  if (!runner) {
+    log::Warn("functions runtime not running: the functions API answers UNAVAILABLE", {});
+    return std::make_unique<services::UnavailableFunctionsService>(*host.pipeline);
+  }
+  services::FunctionsOptions options;
+  options.max_functions_per_account = config.Int("functions.max_per_account");
+  options.max_executions_kept = config.Int("functions.max_executions_kept");
+  const int64_t queue = config.Int("functions.log_stream_queue");
+  const int64_t threads = config.Int("functions.service_threads");
+  if (options.max_functions_per_account < 1)
+    return InvalidArgumentError("functions.max_per_account must be at least 1");
+  if (options.max_executions_kept < 1) return InvalidArgumentError("functions.max_executions_kept must be at least 1");
+  if (queue < 1 || queue > 100000) return InvalidArgumentError("functions.log_stream_queue must be 1 to 100000");
+  if (threads < 1 || threads > 256) return InvalidArgumentError("functions.service_threads must be 1 to 256");
+  options.log_stream_queue = size_t(queue);
+  options.threads = size_t(threads);
+  ASSIGN_OR_RETURN(crypto::PublicKey report, enclave.ReportKey());
+  return std::make_unique<services::FunctionsService>(*host.pipeline, store, *runner, client, clock, random,
+                                                      std::move(report), options);
+}
+
 }  // namespace
 
 const std::vector<std::string>& MeshRoles() {
-  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets"};
+  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets", "functions"};
   return roles;
 }
 
@@ -183,7 +212,8 @@ MeshHost::MeshHost() = default;
 
 StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::string& data_dir,
                                               const std::string& role, RunningEnclave& enclave_ref, store::Store& store,
-                                              const Clock& clock, RandomSource& random) {
+                                              runtime::FunctionRunner* runner, const Clock& clock,
+                                              RandomSource& random) {
   RunningEnclave* enclave = &enclave_ref;
   if (std::find(MeshRoles().begin(), MeshRoles().end(), role) == MeshRoles().end()) {
     std::string all;
@@ -240,13 +270,22 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->service_clients.push_back(std::move(echo_client));
     ASSIGN_OR_RETURN(auto secrets, MakeSecretsService(config, *host, enclave_ref, store, clock));
     host->services.push_back(std::move(secrets));
+    // The functions service calls the secrets service in this process, as "functions".
+    auto functions_client = std::make_unique<mesh::MeshClient>(
+        ClientOptionsFor(config, std::string(services::FunctionsService::kIdentity), *attestation), *host->registry,
+        mesh::InProcessChannels(*host->server, std::string(services::FunctionsService::kIdentity)), clock, random);
+    ASSIGN_OR_RETURN(auto functions,
+                     MakeFunctionsService(config, *host, enclave_ref, store, runner, *functions_client, clock, random));
+    host->services.push_back(std::move(functions));
+    host->service_clients.push_back(std::move(functions_client));
     for (auto& s : host->services) host->server->AddService(s.get());
     ASSIGN_OR_RETURN(std::string bound, host->server->Start());
     (void)bound;
     host->gateway_client =
         std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation), *host->registry,
                                            mesh::InProcessChannels(*host->server, "gateway"), clock, random);
-    for (std::string_view service : {services::EchoService::kIdentity, services::SecretsService::kIdentity}) {
+    for (std::string_view service : {services::EchoService::kIdentity, services::SecretsService::kIdentity,
+                                     services::FunctionsService::kIdentity}) {
       ASSIGN_OR_RETURN(auto reg, host->registry->Register(mesh::Endpoint{
                                      std::string(service), host->instance, "inproc", NEOSL_VERSION, true, {}}));
       host->registrations.push_back(std::move(reg));
@@ -276,6 +315,10 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
   } else if (role == "secrets") {
     ASSIGN_OR_RETURN(auto secrets, MakeSecretsService(config, *host, enclave_ref, store, clock));
     host->services.push_back(std::move(secrets));
+  } else if (role == "functions") {
+    ASSIGN_OR_RETURN(auto functions,
+                     MakeFunctionsService(config, *host, enclave_ref, store, runner, *client, clock, random));
+    host->services.push_back(std::move(functions));
   }
   host->service_clients.push_back(std::move(client));
   for (auto& s : host->services) host->server->AddService(s.get());

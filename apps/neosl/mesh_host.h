@@ -26,6 +26,9 @@ class Service;
 namespace neosl::store {
 class Store;
 }
+namespace neosl::runtime {
+class FunctionRunner;
+}
 namespace neosl::services::secrets {
 class AuditSigner;
 class AuditLog;
@@ -65,10 +68,14 @@ struct MeshHost {
   ~MeshHost();
 };
 
-// Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets"). `enclave` supplies
-// evidence for attestation and seals secrets; `store` is this process's store.
+// Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets", "functions").
+// `enclave` supplies evidence for attestation, seals secrets and holds the report key results are
+// signed with; `store` is this process's store. `runner` runs JavaScript for the functions service
+// (roles all and functions) and must outlive the host; null: no runtime in this process, and the
+// functions service answers every call UNAVAILABLE "functions runtime not running".
 StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::string& data_dir,
                                               const std::string& role, RunningEnclave& enclave, store::Store& store,
-                                              const Clock& clock, RandomSource& random);
+                                              runtime::FunctionRunner* runner, const Clock& clock,
+                                              RandomSource& random);
 
 }  // namespace neosl::app

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <signal.h>
 #include <system_error>
 #include <unistd.h>
@@ -13,11 +14,13 @@
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
+#include "apps/neosl/chain_reads.h"
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_host.h"
 #include "apps/neosl/mesh_host.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/encoding.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "core/rate_limiter.h"
@@ -27,6 +30,8 @@
 #include "gateway/grpc_routes.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
+#include "gateway/ws_hub.h"
+#include "gateway/ws_mesh_channel.h"
 #include "neo/rpc_client.h"
 #include "schema/migrations.h"
 #include "store/sqlite_store.h"
@@ -192,7 +197,22 @@ int RunServe(const ServeFlags& flags) {
 
   // The mesh: every service in this process (role all), or this process's one role.
   const std::string& role = config.String("mesh.role");
-  auto mesh_or = StartMesh(config, data_dir, role, *enclave, *store, clock, random);
+
+  // The functions runtime, where functions run (role all or functions): sandboxed workers whose
+  // context.neo.invokeRead reaches the chain (chain.rpc_url, or the devchain once it is up).
+  auto chain_for_functions = std::make_shared<ChainForFunctions>(config.String("chain.rpc_url"), clock, random);
+  std::unique_ptr<runtime::WorkerPool> functions_runtime;
+  if ((role == "all" || role == "functions") && config.Bool("functions.enabled")) {
+    auto pool = StartFunctionWorkers(
+        config, data_dir, *enclave,
+        [chain_for_functions](const std::string& contract, const std::string& method, const std::string& args) {
+          return chain_for_functions->InvokeRead(contract, method, args);
+        });
+    if (!pool.ok()) return Fail(pool.status().Annotate("starting the functions runtime"));
+    functions_runtime = std::move(*pool);
+    log::Info("functions runtime running", {{"workers", std::to_string(functions_runtime->stats().workers)}});
+  }
+  auto mesh_or = StartMesh(config, data_dir, role, *enclave, *store, functions_runtime.get(), clock, random);
   if (!mesh_or.ok()) return Fail(mesh_or.status().Annotate("starting the mesh"));
   std::unique_ptr<MeshHost> mesh = std::move(*mesh_or);
   if (!mesh->serves_http()) return ServeRole(config, *mesh, *enclave, stop_signals, addr_file);
@@ -222,6 +242,7 @@ int RunServe(const ServeFlags& flags) {
   auto chain_client = neo::HttpRpcClient::Create(chain_options, clock, random);
   if (!chain_client.ok()) return Fail(chain_client.status().Annotate("chain.rpc_url"));
   chain_rpc = std::move(*chain_client);
+  chain_for_functions->SetUrl(chain_url);
 
   RateLimiter limiter(RateLimitConfig::FromConfig(config), clock);
   gateway::Authenticator auth(accounts, hasher);
@@ -236,6 +257,15 @@ int RunServe(const ServeFlags& flags) {
   gateway::RegisterAttestationRoute(gw, [&enclave](std::span<const uint8_t> nonce) { return enclave->Attest(nonce); });
   gateway::RegisterAccountRoutes(gw, accounts);
   gateway::RegisterMeshRoutes(gw, *mesh->gateway_client, gateway::BuiltinMeshRoutes());
+  // GET /v1/ws: subscriptions over one WebSocket, each a server stream of a service (docs/api.md).
+  gateway::WsHub ws(gateway::WsOptionsFromConfig(config));
+  gateway::RegisterEchoStreamChannel(ws, *mesh->gateway_client);
+  ws.RegisterChannel("function_logs", gateway::Role::kViewer,
+                     gateway::MeshStreamChannel(
+                         *mesh->gateway_client, "functions", "/neosl.functions.v1.Functions/StreamFunctionLogs",
+                         gateway::Object({{"function_id", gateway::String().Length(1, 64), gateway::kRequired}})),
+                     "live console lines of one of your functions, as they are written. Params: `function_id`.");
+  gateway::RegisterWsRoute(gw, ws);
   gw.Freeze();
 
   gateway::ServerOptions options;
@@ -258,7 +288,8 @@ int RunServe(const ServeFlags& flags) {
                                      metrics.Observe(unmatched, status, std::chrono::nanoseconds(0));
                                    }};
   gateway::HttpServer server(
-      options, [&gw](const gateway::HttpRequest& req, gateway::HttpResponse& res) { gw.Handle(req, res); }, observer);
+      options, [&gw](const gateway::HttpRequest& req, gateway::HttpResponse& res) { gw.Handle(req, res); }, observer,
+      [&gw](const gateway::HttpRequest& req, gateway::HttpResponse& res) { return gw.Upgrade(req, res); });
   auto bound = server.Start();
   if (!bound.ok()) return Fail(bound.status());
   if (Status s = WriteFileAtomic(addr_file, *bound + "\n", 0644); !s.ok()) return Fail(s);

@@ -5,8 +5,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
+
+#include <boost/json.hpp>
 
 #include "gateway/json_schema.h"
+#include "runtime/runner.h"
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
@@ -15,6 +19,7 @@ namespace neosl::gateway {
 namespace {
 
 namespace pb = google::protobuf;
+namespace json = boost::json;
 
 struct Bound {
   MeshRoute route;
@@ -76,7 +81,11 @@ StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestConte
   if (bound.route.request) {
     pb::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
-    auto parsed = pb::util::JsonStringToMessage(std::string(ctx.http.body), request.get(), options);
+    std::string body(ctx.http.body);
+    if (bound.route.request_json) {
+      ASSIGN_OR_RETURN(body, bound.route.request_json(ctx));
+    }
+    auto parsed = pb::util::JsonStringToMessage(body, request.get(), options);
     if (!parsed.ok()) {
       return InvalidArgumentError("request body does not match " + request->GetTypeName() + ": " +
                                   std::string(parsed.message()));
@@ -90,6 +99,7 @@ StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestConte
 
   mesh::CallOptions options;
   options.trace_id = ctx.trace_id;
+  if (bound.route.timeout.count() > 0) options.timeout = bound.route.timeout;
   if (ctx.principal) {
     options.account = ctx.principal->account.str();
     std::string roles;
@@ -109,9 +119,283 @@ StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestConte
   reply.status = bound.route.success_status;
   auto printed = pb::util::MessageToJsonString(*response, &reply.body, print);
   if (!printed.ok()) return InternalError("cannot render " + response->GetTypeName() + " as JSON");
+  if (bound.route.response_json) {
+    ASSIGN_OR_RETURN(reply.body, bound.route.response_json(std::move(reply.body)));
+  }
   return reply;
 }
 
+// ---- functions: JSON values the service carries as text ----
+
+size_t SkipSpace(std::string_view s, size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  return i;
+}
+
+// Past the string token starting at s[i] == '"'.
+size_t SkipString(std::string_view s, size_t i) {
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return s.size();
+}
+
+// Past the JSON value starting at s[i] (the text is known to be valid JSON).
+size_t SkipValue(std::string_view s, size_t i) {
+  if (i >= s.size()) return i;
+  if (s[i] == '"') return SkipString(s, i);
+  if (s[i] == '{' || s[i] == '[') {
+    int depth = 0;
+    while (i < s.size()) {
+      char c = s[i];
+      if (c == '"') {
+        i = SkipString(s, i);
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') {
+        if (--depth == 0) return i + 1;
+      }
+      ++i;
+    }
+    return i;
+  }
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+         s[i] != '\r') {
+    ++i;
+  }
+  return i;
+}
+
+Status BodyField(std::string_view field, std::string_view description) {
+  return InvalidArgumentError("field '" + std::string(field) + "': " + std::string(description))
+      .WithDetail(ErrorDetail{"FieldViolation", {}}
+                      .Add("field", std::string(field))
+                      .Add("description", std::string(description)));
+}
+
+// The text of the top-level member `key` of a valid JSON object, exactly as sent; nullopt when
+// absent. Other members are refused: these bodies have no other fields.
+StatusOr<std::optional<std::string_view>> RawMember(std::string_view body, std::string_view key) {
+  std::optional<std::string_view> found;
+  size_t i = SkipSpace(body, 0);
+  if (i >= body.size()) return found;  // an empty body reads as {}
+  if (body[i] != '{') return BodyField("(body)", "expected object");
+  i = SkipSpace(body, i + 1);
+  while (i < body.size() && body[i] == '"') {
+    size_t end = SkipString(body, i);
+    boost::system::error_code ec;
+    json::value name = json::parse(body.substr(i, end - i), ec);
+    if (ec || !name.is_string()) return BodyField("(body)", "bad member name");
+    i = SkipSpace(body, end);
+    if (i >= body.size() || body[i] != ':') return BodyField("(body)", "expected ':'");
+    i = SkipSpace(body, i + 1);
+    size_t value_end = SkipValue(body, i);
+    if (name.as_string() != key) return BodyField(std::string(name.as_string()), "unknown field");
+    if (found) return BodyField(key, "given twice");
+    found = body.substr(i, value_end - i);
+    i = SkipSpace(body, value_end);
+    if (i < body.size() && body[i] == ',') i = SkipSpace(body, i + 1);
+  }
+  return found;
+}
+
+// POST /v1/functions/{id}/invoke: {"args": <any JSON>} → {"args_json": "<that JSON, as sent>"}.
+StatusOr<std::string> InvokeRequestJson(const RequestContext& ctx) {
+  ASSIGN_OR_RETURN(auto args, RawMember(ctx.http.body, "args"));
+  json::object request;
+  if (args) request["args_json"] = *args;
+  return json::serialize(request);
+}
+
+// PUT /v1/functions/{id}: "secrets": [..] replaces the list, so the message needs its presence.
+StatusOr<std::string> UpdateRequestJson(const RequestContext& ctx) {
+  json::object body = ctx.body.is_object() ? ctx.body.as_object() : json::object();
+  if (auto* secrets = body.if_contains("secrets")) *secrets = json::object{{"names", *secrets}};
+  return json::serialize(body);
+}
+
+// Executions: "result" and "args" as JSON values beside the exact texts the proof covers.
+StatusOr<std::string> ExecutionResponseJson(std::string printed) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(printed, ec);
+  if (ec || !parsed.is_object()) return InternalError("execution rendered as something other than an object");
+  auto text = [&](std::string_view field) -> std::string {
+    const json::value* v = parsed.as_object().if_contains(field);
+    if (!v || !v->is_string() || v->as_string().empty()) return "null";
+    std::string s(v->as_string());
+    boost::system::error_code bad;
+    json::parse(s, bad);
+    return bad ? std::string("null") : s;
+  };
+  // Spliced as text, so numbers reach the caller exactly as the function wrote them.
+  std::string result = text("result_json");
+  std::string args = text("args_json");
+  size_t close = printed.rfind('}');
+  if (close == std::string::npos) return InternalError("execution rendered without a closing brace");
+  printed.resize(close);
+  printed += ",\"result\":" + result + ",\"args\":" + args + "}";
+  return printed;
+}
+
+// The functions service's routes (docs/functions.md).
+std::vector<MeshRoute> FunctionRoutes() {
+  constexpr char kNameChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+  auto name = String().Length(1, 64).Charset(kNameChars, "^[A-Za-z0-9_-]{1,64}$");
+  auto secrets = Array(name).MaxItems(int64_t(runtime::kMaxSecretsPerFunction));
+  auto limits =
+      Object({{"timeout_ms", Integer()
+                                 .Range(runtime::kMinTimeout.count(), runtime::kMaxTimeout.count())
+                                 .Describe("wall-clock limit of one invocation (default 10000)")},
+              {"memory_mb", Integer()
+                                .Range(int64_t(runtime::kMinMemoryBytes >> 20), int64_t(runtime::kMaxMemoryBytes >> 20))
+                                .Describe("memory limit of one invocation (default 128)")}});
+  auto source = String()
+                    .Length(1, int64_t(runtime::kMaxSourceBytes))
+                    .Describe(
+                        "an ES module with `export default async function (request, context)`; at most "
+                        "256 KiB of UTF-8");
+  auto description = String().Length(0, 1024).Describe("at most 1 KiB");
+  auto create = Object({{"name", name, kRequired},
+                        {"source", source, kRequired},
+                        {"secrets", Array(name)
+                                        .MaxItems(int64_t(runtime::kMaxSecretsPerFunction))
+                                        .Describe("names of the account's secrets the function may read")},
+                        {"limits", limits},
+                        {"description", description}});
+  auto update = Object({{"source", source},
+                        {"secrets", Array(name)
+                                        .MaxItems(int64_t(runtime::kMaxSecretsPerFunction))
+                                        .Describe("replaces the list; [] revokes every grant")},
+                        {"limits", limits},
+                        {"description", description}})
+                    .Describe("fields left out keep their value; the function gets a new version");
+  auto function =
+      Object({{"id", String().Describe("fn_…")},
+              {"name", String()},
+              {"description", String()},
+              {"version", Integer().Describe("the version shown")},
+              {"current_version", Integer()},
+              {"source", String().Describe("GET of one function only")},
+              {"source_hash", String().Describe("hex SHA-256 of the source; signed into every execution")},
+              {"secrets", secrets},
+              {"limits", limits},
+              {"created_at", String()},
+              {"updated_at", String().Describe("when the version shown was made")},
+              {"missing_secrets", Array(String()).Describe("create/update: granted names with no secret stored yet")}});
+  auto function_list = Object({{"functions", Array(function)}, {"next_page_token", String()}});
+  auto deleted = Object({{"id", String()}, {"deleted", Boolean()}});
+  auto invoke = Object({}).AllowAdditional().Describe(
+      "{\"args\": <any JSON value, at most 30 KiB>}; the function gets it as request.args "
+      "(null when left out)");
+  auto execution =
+      Object(
+          {{"id", String().Describe("ex_…")},
+           {"function_id", String()},
+           {"version", Integer()},
+           {"trigger", String().OneOf({"api", "schedule", "chain_event"})},
+           {"status", String().OneOf({"succeeded", "failed"})},
+           {"result_json", String().Describe("the result as the exact JSON text the signature covers")},
+           {"error_json", String().Describe("failed: {\"code\",\"message\"} as the exact text the signature covers")},
+           {"error", Object({{"code", String()},
+                             {"message", String()},
+                             {"line", Integer()},
+                             {"column", Integer()},
+                             {"stack", String()}})},
+           {"logs", Array(Object({{"at", String()}, {"level", String()}, {"message", String()}}))},
+           {"logs_truncated", Boolean()},
+           {"started_at", String()},
+           {"duration_ms", Number()},
+           {"cold", Boolean().Describe("the code was compiled for this invocation")},
+           {"args_json", String().Describe("the args as the exact JSON text args_hash covers")},
+           {"source_hash", String()},
+           {"args_hash", String()},
+           {"result_hash", String()},
+           {"enclave_signature", String().Describe("ECDSA P-256 r||s (hex) by the enclave's report key")},
+           {"signing_key", String().Describe("the report key (compressed, hex)")}})
+          .AllowAdditional()
+          .Describe("plus \"result\" and \"args\": result_json and args_json as JSON values (null when absent)");
+  auto execution_list = Object({{"executions", Array(execution).Describe("newest first; without args, result, logs")},
+                                {"next_page_token", String()}});
+  const std::string svc = "functions";
+  const std::string rpc = "/neosl.functions.v1.Functions/";
+  std::vector<std::pair<std::string, std::string>> paging = {{"limit", "1..100 (default 50)"},
+                                                             {"page_token", "next_page_token of the previous page"}};
+  // An invocation may run for the longest limit, and wait in the runtime's queue before.
+  const auto invoke_timeout = runtime::kMaxTimeout + std::chrono::milliseconds(5000);
+  return {
+      MeshRoute{"POST", "/v1/functions", "CreateFunction", "Deploy a JavaScript function (version 1)", "functions",
+                Role::kDeveloper, svc, rpc + "CreateFunction", create, function, 201},
+      MeshRoute{"GET", "/v1/functions", "ListFunctions", "The account's functions by name (no sources)", "functions",
+                Role::kViewer, svc, rpc + "ListFunctions", nullptr, function_list, 200, paging},
+      MeshRoute{"GET",
+                "/v1/functions/{id}",
+                "GetFunction",
+                "A function with its source, at its current or an earlier version",
+                "functions",
+                Role::kViewer,
+                svc,
+                rpc + "GetFunction",
+                nullptr,
+                function,
+                200,
+                {{"version", "a version of the function (default: the current one)"}}},
+      MeshRoute{"PUT",
+                "/v1/functions/{id}",
+                "UpdateFunction",
+                "Make a new version of a function",
+                "functions",
+                Role::kDeveloper,
+                svc,
+                rpc + "UpdateFunction",
+                update,
+                function,
+                200,
+                {},
+                {},
+                UpdateRequestJson},
+      MeshRoute{"DELETE", "/v1/functions/{id}", "DeleteFunction",
+                "Delete a function, its versions and executions, and revoke its secrets", "functions", Role::kDeveloper,
+                svc, rpc + "DeleteFunction", nullptr, deleted},
+      MeshRoute{"POST",
+                "/v1/functions/{id}/invoke",
+                "InvokeFunction",
+                "Run a function in the enclave; the answer is the signed execution (a function that fails is 200 "
+                "with status failed)",
+                "functions",
+                Role::kInvoker,
+                svc,
+                rpc + "InvokeFunction",
+                invoke,
+                execution,
+                200,
+                {},
+                invoke_timeout,
+                InvokeRequestJson,
+                ExecutionResponseJson},
+      MeshRoute{"GET", "/v1/functions/{id}/executions", "ListExecutions", "A function's executions, newest first",
+                "functions", Role::kViewer, svc, rpc + "ListExecutions", nullptr, execution_list, 200, paging},
+      MeshRoute{"GET",
+                "/v1/executions/{id}",
+                "GetExecution",
+                "One execution with its result, logs and proof",
+                "functions",
+                Role::kViewer,
+                svc,
+                rpc + "GetExecution",
+                nullptr,
+                execution,
+                200,
+                {},
+                {},
+                nullptr,
+                ExecutionResponseJson},
+  };
+}
 }  // namespace
 
 void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes) {
@@ -175,7 +459,8 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
                                                  {"prev_hash", String()},
                                                  {"hash", String()}}))},
                        {"verification", Object({{"ok", Boolean()}, {"reason", String()}}).AllowAdditional()}});
-  return {
+  std::vector<MeshRoute> routes = FunctionRoutes();
+  std::vector<MeshRoute> others = {
       MeshRoute{"PUT", "/v1/secrets/{name}", "PutSecret", "Store or rotate a secret (write-only)", "secrets",
                 Role::kDeveloper, "secrets", "/neosl.secrets.v1.Secrets/PutSecret", put_secret, secret_info},
       MeshRoute{"DELETE", "/v1/secrets/{name}", "DeleteSecret", "Delete a secret and all its versions", "secrets",
@@ -203,6 +488,8 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
                 "Echo relayed through `hops` echo calls (trace, account and deadline propagate)", "mesh", Role::kViewer,
                 "echo", "/neosl.echo.v1.Echo/Relay", relay_request, echo_response},
   };
+  routes.insert(routes.end(), others.begin(), others.end());
+  return routes;
 }
 
 }  // namespace neosl::gateway

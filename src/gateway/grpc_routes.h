@@ -13,6 +13,8 @@
 //     service's error with its code, HTTP status and structured details.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,13 +38,20 @@ struct MeshRoute {
   // Query parameters (name, description) read into the request field of the same name
   // (string or integer fields).
   std::vector<std::pair<std::string, std::string>> query = {};
+  // The mesh call's deadline; 0: the client's default (mesh.client.timeout_ms).
+  std::chrono::milliseconds timeout{0};
+  // For bodies protobuf's JSON mapping cannot express, such as a JSON value the service takes
+  // as text: `request_json` makes the JSON the request message is read from (default: the body
+  // as sent), and `response_json` edits the printed response.
+  std::function<StatusOr<std::string>(const RequestContext&)> request_json = nullptr;
+  std::function<StatusOr<std::string>(std::string printed)> response_json = nullptr;
 };
 
 // Adds `routes` to `gateway`; every call goes through `client`. Routes whose rpc names no
 // compiled-in method are a programming error and abort at start-up.
 void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes);
 
-// The REST routes of the built-in services (today: echo), as one table.
+// The REST routes of the built-in services (echo, secrets, functions), as one table.
 std::vector<MeshRoute> BuiltinMeshRoutes();
 
 }  // namespace neosl::gateway

@@ -62,8 +62,8 @@ class InvocationHost {
 
 struct EngineOptions {
   // The process's address-space accounting (docs/functions.md, "Memory"): when set, the engine
-  // keeps RLIMIT_AS at the current size plus the invocation's memory limit while JavaScript
-  // runs, so memory the GC heap does not count (ArrayBuffer contents) is bounded too. `statm_fd`
+  // keeps RLIMIT_AS at the current size plus twice the invocation's memory limit while
+  // JavaScript runs, so memory the GC heap does not count (ArrayBuffer contents) is bounded too. `statm_fd`
   // is an fd open on /proc/self/statm (kept across the sandbox); -1 leaves RLIMIT_AS alone.
   int statm_fd = -1;
   bool jit = true;                   // SpiderMonkey's baseline and Ion JITs

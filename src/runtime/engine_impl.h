@@ -32,7 +32,7 @@ namespace internal {
 
 using Clock = std::chrono::steady_clock;
 
-inline JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps};
+inline JSClass kCompileGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps};
 inline constexpr const char* kModuleFile = "function.js";
 inline constexpr size_t kNativeStackQuota = size_t{1} << 20;  // "too much recursion" well before the real stack ends
 // Room over the invocation's own limit for what is not the function's: the engine's bookkeeping
@@ -117,7 +117,7 @@ class Engine::Impl {
         nullptr);
 
     JS::RealmOptions realm;
-    compile_global_.init(cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, realm));
+    compile_global_.init(cx_, JS_NewGlobalObject(cx_, &kCompileGlobalClass, nullptr, JS::FireOnNewGlobalHook, realm));
     if (!compile_global_) return InternalError("javascript engine: cannot create the compile realm");
     JSAutoRealm ar(cx_, compile_global_);
     JS::CompileOptions options(cx_);
@@ -208,7 +208,9 @@ class Engine::Impl {
     if (budget > 0) {
       const size_t now = AddressSpaceBytes(options_.statm_fd);
       if (now == 0) return;
-      soft = std::min<rlim_t>(rl.rlim_max, rlim_t(now + budget + kAddressSpaceSlack));
+      // Twice the budget: the GC heap (capped at the budget itself) runs out first and fails
+      // cleanly; SpiderMonkey cannot survive running out of address space inside a collection.
+      soft = std::min<rlim_t>(rl.rlim_max, rlim_t(now + 2 * budget + kAddressSpaceSlack));
     }
     rl.rlim_cur = soft;
     (void)setrlimit(RLIMIT_AS, &rl);

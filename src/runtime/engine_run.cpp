@@ -32,9 +32,9 @@ std::string Where(const ScriptError& e) {
 Status Engine::Impl::RunInRealm(const Invocation& inv, JS::Stencil* stencil, std::string* result_json,
                                 ScriptError* error) {
   JS::RootedObject context(cx_);
-  if (!js::DefineHostApi(cx_, prelude_.get(), &context)) {
+  if (!js::NewContextObject(cx_, &context)) {
     *error = js::TakeException(cx_);
-    return InternalError("the runtime's prelude failed: " + error->message);
+    return ResourceExhaustedError("building the context failed: " + error->message);
   }
   JS::CompileOptions options(cx_);
   options.setFileAndLine(kModuleFile, 1);
@@ -175,6 +175,7 @@ Outcome Engine::Impl::Run(const Invocation& inv, InvocationHost& host) {
   st.host = &host;
   st.deadline = start + inv.limits.timeout;
   st.timed_out = &timed_out_;
+  st.prelude = prelude_.get();
   JS_SetContextPrivate(cx_, &st);
   RealmGuard guard(cx_);
 
@@ -199,7 +200,7 @@ Outcome Engine::Impl::Run(const Invocation& inv, InvocationHost& host) {
   {
     JS::RealmOptions realm;
     realm.creationOptions().setSharedMemoryAndAtomicsEnabled(false);
-    JS::RootedObject global(cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, realm));
+    JS::RootedObject global(cx_, JS_NewGlobalObject(cx_, &js::kGlobalClass, nullptr, JS::FireOnNewGlobalHook, realm));
     if (global) {
       JSAutoRealm ar(cx_, global);
       status = RunInRealm(inv, stencil, &result_json, &error);

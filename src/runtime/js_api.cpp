@@ -293,15 +293,38 @@ const JSFunctionSpec kNatives[] = {
     JS_FS_END,
 };
 
-}  // namespace
+// The globals the prelude defines; touching any of them runs it (once per realm).
+constexpr const char* kPreludeGlobals[] = {"console",  "TextEncoder", "TextDecoder", "Headers",
+                                           "Response", "fetch",       "crypto"};
+// The members of `context`, served from the prelude's context object.
+constexpr const char* kContextMembers[] = {"secrets", "fetch",       "neo",        "crypto",
+                                           "console", "TextEncoder", "TextDecoder"};
+constexpr size_t kContextSlot = 0;  // the global's slot holding the prelude's context object
 
-bool DefineHostApi(JSContext* cx, JS::Stencil* prelude, JS::MutableHandleObject context) {
+bool IsPreludeGlobal(jsid id) {
+  if (!id.isString()) return false;
+  JSLinearString* name = id.toLinearString();
+  for (const char* g : kPreludeGlobals) {
+    if (JS_LinearStringEqualsAscii(name, g)) return true;
+  }
+  return false;
+}
+
+// Runs the prelude in `global`'s realm unless it ran already; its context object in `out`.
+bool EnsurePrelude(JSContext* cx, JS::HandleObject global, JS::MutableHandleObject out) {
+  JS::Value done = JS::GetReservedSlot(global, kContextSlot);
+  if (done.isObject()) {
+    out.set(&done.toObject());
+    return true;
+  }
+  InvocationState& st = State(cx);
+  if (st.prelude == nullptr) return Throw(cx, "the runtime's prelude is not available");
   JS::RootedObject natives(cx, JS_NewPlainObject(cx));
   if (!natives || !JS_DefineFunctions(cx, natives, kNatives)) return false;
   JS::CompileOptions options(cx);
   options.setFileAndLine("neosl:prelude", 1);
   JS::InstantiateOptions instantiate(options);
-  JS::RootedScript script(cx, JS::InstantiateGlobalStencil(cx, instantiate, prelude));
+  JS::RootedScript script(cx, JS::InstantiateGlobalStencil(cx, instantiate, st.prelude));
   if (!script) return false;
   JS::RootedValue install(cx);
   if (!JS_ExecuteScript(cx, script, &install)) return false;
@@ -310,7 +333,82 @@ bool DefineHostApi(JSContext* cx, JS::Stencil* prelude, JS::MutableHandleObject 
   JS::RootedValue result(cx);
   if (!JS_CallFunctionValue(cx, nullptr, install, argv, &result)) return false;
   if (!result.isObject()) return Throw(cx, "prelude: no context object");
-  context.set(&result.toObject());
+  JS::SetReservedSlot(global, kContextSlot, result);
+  out.set(&result.toObject());
+  return true;
+}
+
+bool ResolveGlobal(JSContext* cx, JS::HandleObject obj, JS::HandleId id, bool* resolved) {
+  if (!JS_ResolveStandardClass(cx, obj, id, resolved)) return false;
+  if (*resolved || !IsPreludeGlobal(id)) return true;
+  JS::RootedObject ignored(cx);
+  if (!EnsurePrelude(cx, obj, &ignored)) return false;
+  *resolved = true;  // the prelude defined it
+  return true;
+}
+
+bool MayResolveGlobal(const JSAtomState& names, jsid id, JSObject* maybe) {
+  return JS_MayResolveStandardClass(names, id, maybe) || IsPreludeGlobal(id);
+}
+
+const JSClassOps kGlobalOps = {
+    nullptr, nullptr, nullptr, JS_NewEnumerateStandardClasses, ResolveGlobal, MayResolveGlobal,
+    nullptr, nullptr, nullptr, JS_GlobalObjectTraceHook};
+
+bool IsContextMember(jsid id) {
+  if (!id.isString()) return false;
+  JSLinearString* name = id.toLinearString();
+  for (const char* m : kContextMembers) {
+    if (JS_LinearStringEqualsAscii(name, m)) return true;
+  }
+  return false;
+}
+
+// context.<member>: resolved on first touch from the prelude's context object, then a read-only,
+// permanent property of this invocation's context. No function objects are made per
+// invocation for members a function never touches.
+bool ResolveContext(JSContext* cx, JS::HandleObject obj, JS::HandleId id, bool* resolved) {
+  *resolved = false;
+  if (!IsContextMember(id)) return true;
+  JS::RootedObject global(cx, JS::CurrentGlobalOrNull(cx));
+  JS::RootedObject prelude_context(cx);
+  if (!global || !EnsurePrelude(cx, global, &prelude_context)) return false;
+  JS::RootedValue value(cx);
+  if (!JS_GetPropertyById(cx, prelude_context, id, &value)) return false;
+  if (!JS_DefinePropertyById(cx, obj, id, value, JSPROP_ENUMERATE | JSPROP_READONLY | JSPROP_PERMANENT)) {
+    return false;
+  }
+  *resolved = true;
+  return true;
+}
+
+bool MayResolveContext(const JSAtomState&, jsid id, JSObject*) {
+  return IsContextMember(id);
+}
+
+// Enumeration (Object.keys(context), a spread, a freeze) sees every member.
+bool EnumerateContext(JSContext* cx, JS::HandleObject obj, JS::MutableHandleIdVector properties, bool) {
+  for (const char* m : kContextMembers) {
+    JS::RootedString name(cx, JS_AtomizeAndPinString(cx, m));
+    if (!name || !properties.append(JS::PropertyKey::NonIntAtom(name))) return false;
+  }
+  (void)obj;
+  return true;
+}
+
+const JSClassOps kContextOps = {nullptr,           nullptr, nullptr, EnumerateContext, ResolveContext,
+                                MayResolveContext, nullptr, nullptr, nullptr,          nullptr};
+const JSClass kContextClass = {"Context", 0, &kContextOps};
+
+}  // namespace
+
+const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS_WITH_SLOTS(1), &kGlobalOps};
+
+bool NewContextObject(JSContext* cx, JS::MutableHandleObject context) {
+  // Its members, once resolved, are read-only and permanent (not replaceable, as if frozen).
+  JS::RootedObject obj(cx, JS_NewObject(cx, &kContextClass));
+  if (!obj) return false;
+  context.set(obj);
   return true;
 }
 

@@ -53,15 +53,18 @@ struct InvocationState {
   int fetches = 0;
   bool out_of_memory = false;
   const std::atomic<bool>* timed_out = nullptr;  // set by the engine's watchdog
+  JS::Stencil* prelude = nullptr;                // the compiled prelude (PreludeSource)
   std::string limit_exceeded;                    // set by a native that stopped the function at a fixed limit
 };
 InvocationState& State(JSContext* cx);
 
-// Defines the invocation's host API in the current realm (a fresh global): TextEncoder,
-// TextDecoder, Headers, Response, fetch, crypto, console; and returns the `context` object
-// (secrets, fetch, neo, crypto, console, TextEncoder, TextDecoder). `prelude` is the compiled
-// prelude (PreludeSource) for this context.
-bool DefineHostApi(JSContext* cx, JS::Stencil* prelude, JS::MutableHandleObject context);
+// The class of every invocation's global: standard classes and the prelude's globals (console,
+// TextEncoder, TextDecoder, Headers, Response, fetch, crypto) resolve lazily, so a function pays
+// only for what it touches. One reserved slot holds the prelude's context object.
+extern const JSClass kGlobalClass;
+// The invocation's `context` (secrets, fetch, neo, crypto, console, TextEncoder, TextDecoder),
+// its members made by the prelude on first use (read-only and permanent), in the current realm.
+bool NewContextObject(JSContext* cx, JS::MutableHandleObject context);
 // The prelude's source: one script whose completion value is a function of the natives object.
 std::string_view PreludeSource();
 

@@ -150,6 +150,113 @@ CREATE TABLE secret_grants (
 );
 CREATE INDEX secret_grants_by_name ON secret_grants(account_id, name);
 )sql"},
+      // Functions (docs/functions.md): each function's versions are kept (an execution names the
+      // version it ran), and its executions up to functions.max_executions_kept, newest by `seq`,
+      // which functions.execution_seq hands out. No foreign keys, as for secrets: the service
+      // owns its tables.
+      {4, "functions and executions",
+       R"sql(
+CREATE TABLE functions (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  current_version  INTEGER NOT NULL CHECK (current_version >= 1),
+  execution_seq    INTEGER NOT NULL DEFAULT 0,
+  created_at_ms    INTEGER NOT NULL,
+  UNIQUE (account_id, name)
+);
+CREATE TABLE function_versions (
+  function_id      TEXT NOT NULL,
+  version          INTEGER NOT NULL CHECK (version >= 1),
+  source           TEXT NOT NULL,
+  source_hash      BLOB NOT NULL,
+  secrets          TEXT NOT NULL,
+  timeout_ms       INTEGER NOT NULL,
+  memory_mb        INTEGER NOT NULL,
+  description      TEXT NOT NULL,
+  created_at_ms    INTEGER NOT NULL,
+  PRIMARY KEY (function_id, version)
+);
+CREATE TABLE executions (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  function_id      TEXT NOT NULL,
+  seq              INTEGER NOT NULL CHECK (seq >= 1),
+  version          INTEGER NOT NULL CHECK (version >= 1),
+  trigger_kind     TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+  result_json      TEXT NOT NULL,
+  error_json       TEXT NOT NULL,
+  error_code       TEXT NOT NULL,
+  error_message    TEXT NOT NULL,
+  error_line       INTEGER NOT NULL,
+  error_column     INTEGER NOT NULL,
+  error_stack      TEXT NOT NULL,
+  logs             TEXT NOT NULL,
+  logs_truncated   INTEGER NOT NULL CHECK (logs_truncated IN (0, 1)),
+  started_at_ms    INTEGER NOT NULL,
+  duration_us      INTEGER NOT NULL,
+  cold             INTEGER NOT NULL CHECK (cold IN (0, 1)),
+  args_json        TEXT NOT NULL,
+  source_hash      BLOB NOT NULL,
+  args_hash        BLOB NOT NULL,
+  result_hash      BLOB NOT NULL,
+  signature        BLOB NOT NULL,
+  signing_key      BLOB NOT NULL
+);
+CREATE UNIQUE INDEX executions_by_function ON executions(function_id, seq DESC);
+)sql",
+       R"sql(
+CREATE TABLE functions (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  current_version  BIGINT NOT NULL CHECK (current_version >= 1),
+  execution_seq    BIGINT NOT NULL DEFAULT 0,
+  created_at_ms    BIGINT NOT NULL,
+  UNIQUE (account_id, name)
+);
+CREATE TABLE function_versions (
+  function_id      TEXT NOT NULL,
+  version          BIGINT NOT NULL CHECK (version >= 1),
+  source           TEXT NOT NULL,
+  source_hash      BYTEA NOT NULL,
+  secrets          TEXT NOT NULL,
+  timeout_ms       BIGINT NOT NULL,
+  memory_mb        BIGINT NOT NULL,
+  description      TEXT NOT NULL,
+  created_at_ms    BIGINT NOT NULL,
+  PRIMARY KEY (function_id, version)
+);
+CREATE TABLE executions (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  function_id      TEXT NOT NULL,
+  seq              BIGINT NOT NULL CHECK (seq >= 1),
+  version          BIGINT NOT NULL CHECK (version >= 1),
+  trigger_kind     TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+  result_json      TEXT NOT NULL,
+  error_json       TEXT NOT NULL,
+  error_code       TEXT NOT NULL,
+  error_message    TEXT NOT NULL,
+  error_line       BIGINT NOT NULL,
+  error_column     BIGINT NOT NULL,
+  error_stack      TEXT NOT NULL,
+  logs             TEXT NOT NULL,
+  logs_truncated   BIGINT NOT NULL CHECK (logs_truncated IN (0, 1)),
+  started_at_ms    BIGINT NOT NULL,
+  duration_us      BIGINT NOT NULL,
+  cold             BIGINT NOT NULL CHECK (cold IN (0, 1)),
+  args_json        TEXT NOT NULL,
+  source_hash      BYTEA NOT NULL,
+  args_hash        BYTEA NOT NULL,
+  result_hash      BYTEA NOT NULL,
+  signature        BYTEA NOT NULL,
+  signing_key      BYTEA NOT NULL
+);
+CREATE UNIQUE INDEX executions_by_function ON executions(function_id, seq DESC);
+)sql"},
   };
   return kMigrations;
 }

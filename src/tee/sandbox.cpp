@@ -345,7 +345,7 @@ Status CloseFdsExcept(std::span<const int> keep_fds, int dev_null) {
   return Status::Ok();
 }
 
-Status InstallSyscallFilter() {
+Status InstallSyscallFilter(const FilterOptions& options) {
   Filter filter;
   if (!filter.valid()) return InternalError("sandbox: seccomp_init failed");
   // Another ABI's syscalls (i386, x32) would slip past a filter written for x86_64 numbers.
@@ -357,10 +357,14 @@ Status InstallSyscallFilter() {
   for (const char* name : kAllowed) RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, name));
   for (const char* name : kKilled) RETURN_IF_ERROR(filter.Add(SCMP_ACT_KILL_PROCESS, name));
 
-  // No new executable memory after start.
-  RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "mmap", {Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}));
-  RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "mprotect", {Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}));
-  RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "pkey_mprotect", {Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}));
+  // No new executable memory after start, unless a function worker runs a JIT.
+  if (options.allow_jit) {
+    for (const char* name : {"mmap", "mprotect", "pkey_mprotect"}) RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, name));
+  } else {
+    RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "mmap", {Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}));
+    RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "mprotect", {Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}));
+    RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "pkey_mprotect", {Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}));
+  }
 
   // Threads yes, processes no. clone3 keeps its flags in memory, out of seccomp's sight.
   RETURN_IF_ERROR(
@@ -375,8 +379,13 @@ Status InstallSyscallFilter() {
   RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "kill", {Arg(0, SCMP_CMP_EQ, self)}));
   RETURN_IF_ERROR(filter.Add(SCMP_ACT_KILL_PROCESS, "kill", {Arg(0, SCMP_CMP_NE, self)}));
 
-  // Limits may be read, never raised or lowered.
+  // Limits may be read, never raised or lowered — but a function worker's own address space.
   RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "prlimit64", {Arg(2, SCMP_CMP_EQ, 0)}));
+  if (options.allow_address_space_limit) {
+    RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "prlimit64",
+                               {Arg(0, SCMP_CMP_EQ, 0), Arg(1, SCMP_CMP_EQ, static_cast<uint64_t>(RLIMIT_AS))}));
+    RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "setrlimit", {Arg(0, SCMP_CMP_EQ, static_cast<uint64_t>(RLIMIT_AS))}));
+  }
   for (int option : {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP}) {
     RETURN_IF_ERROR(filter.Add(SCMP_ACT_ALLOW, "prctl", {Arg(0, SCMP_CMP_EQ, static_cast<uint64_t>(option))}));
   }
@@ -412,7 +421,7 @@ Status ApplySandbox(const SandboxOptions& options) {
     return confined;
   }
   RETURN_IF_ERROR(CloseFdsExcept(options.keep_fds, dev_null));
-  return InstallSyscallFilter();
+  return InstallSyscallFilter(options.filter);
 }
 
 }  // namespace neosl::tee

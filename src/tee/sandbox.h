@@ -75,10 +75,23 @@
 
 namespace neosl::tee {
 
+// What the syscall filter (step 5) lets through beyond the list above. Both are for the function
+// workers only (`neosl enclave --function-worker`), never the key-holding main enclave's
+// defaults: docs/functions.md, "Isolation".
+struct FilterOptions {
+  // mmap/mprotect/pkey_mprotect with PROT_EXEC: SpiderMonkey's JIT writes code at run time (it
+  // keeps pages writable or executable, never both).
+  bool allow_jit = false;
+  // prlimit64/setrlimit on the process's own RLIMIT_AS: the worker bounds each invocation's
+  // address space. Raising stops at the hard limit, as for any unprivileged process.
+  bool allow_address_space_limit = false;
+};
+
 struct SandboxOptions {
   std::string sealed_dir;               // the only directory the enclave may touch; must exist
   std::vector<int> keep_fds;            // fds that stay open (e.g. the socketpair to the host)
   bool allow_landlock_fallback = true;  // confine with Landlock if user namespaces are unavailable
+  FilterOptions filter;
 };
 
 // Applies steps 1-5 above to the calling (single-threaded) process. Irreversible. On error the
@@ -92,6 +105,6 @@ Status SetNoNewPrivileges();  // 2
 Status ConfineToDirectory(std::string_view sealed_dir, bool allow_landlock_fallback);
 // 4. `dev_null` is an fd open on /dev/null (it is closed too unless kept), or -1 to leave 0-2 closed.
 Status CloseFdsExcept(std::span<const int> keep_fds, int dev_null);
-Status InstallSyscallFilter();  // 5
+Status InstallSyscallFilter(const FilterOptions& options = {});  // 5
 
 }  // namespace neosl::tee

@@ -222,7 +222,16 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/secrets/audit", "get"},
                                                                {"/v1/echo", "post"},
                                                                {"/v1/echo/sensitive", "post"},
-                                                               {"/v1/echo/relay", "post"}};
+                                                               {"/v1/echo/relay", "post"},
+                                                               {"/v1/functions", "post"},
+                                                               {"/v1/functions", "get"},
+                                                               {"/v1/functions/{id}", "get"},
+                                                               {"/v1/functions/{id}", "put"},
+                                                               {"/v1/functions/{id}", "delete"},
+                                                               {"/v1/functions/{id}/invoke", "post"},
+                                                               {"/v1/functions/{id}/executions", "get"},
+                                                               {"/v1/executions/{id}", "get"},
+                                                               {"/v1/ws", "get"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();
   EXPECT_EQ(operations, expected.size());
