@@ -439,13 +439,12 @@ int RunEnclave(const EnclaveFlags& f) {
     return Fail(cmd, s.Annotate("sandbox"));
   }
   if (f.function_worker) {
-    // After the sandbox: the engine starts threads, and the sandbox needs a single-threaded process.
-    runtime::EngineOptions options;
-    options.statm_fd = statm;
-    options.jit = f.jit;
-    auto engine = runtime::Engine::Create(options);
-    if (!engine.ok()) return Fail(cmd, engine.status());
-    st->worker.engine = std::move(*engine);
+    // The engine is made by the first call, on the channel's one worker thread (the sandbox
+    // above needed a single-threaded process; the engine starts threads of its own).
+    st->worker.enabled = true;
+    st->worker.engine_options.statm_fd = statm;
+    st->worker.engine_options.jit = f.jit;
+    if (Status s = runtime::Engine::InitProcess(f.jit); !s.ok()) return Fail(cmd, s);
     st->worker.vault = &*st->vault;
     st->worker.report_key = &st->keys->report;
     st->worker.ca_pem = st->ca_pem;
@@ -453,6 +452,8 @@ int RunEnclave(const EnclaveFlags& f) {
   EnclaveState* state = st.get();
   std::atomic<bool> announced{false};
   tee::ChannelOptions channel_options;
+  // A function worker serves one call at a time, all on one thread that owns its engine.
+  if (f.function_worker) channel_options.workers = 1;
   // Short calls that never block skip the hand-off to a worker thread; fetch (which makes
   // OCALLs) and test commands (which may sleep) go to the workers.
   channel_options.serve_on_reader = [&announced](const v1::Frame& frame) {
@@ -477,10 +478,10 @@ int RunEnclave(const EnclaveFlags& f) {
       },
       channel_options);
   if (f.function_worker) {
-    // The engine's thread and SpiderMonkey's process state go first, in order; then leave without
-    // running static destructors the engine's own may race with.
-    st->worker.engine.reset();
-    runtime::Engine::ShutdownProcess();
+    // The engine belongs to the channel's worker thread, which is gone: leave without tearing it
+    // down or running static destructors SpiderMonkey's own state may race with. Nothing in it
+    // needs saving; secrets were wiped after each invocation.
+    (void)st->worker.engine.release();
     std::fflush(nullptr);
     _exit(rc);
   }

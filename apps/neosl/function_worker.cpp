@@ -118,6 +118,14 @@ class WorkerHost final : public runtime::InvocationHost {
   tee::Channel& channel_;
 };
 
+// The engine, made on first use on the calling (the channel's only worker) thread.
+Status EnsureEngine(FunctionWorker& worker) {
+  if (worker.engine) return Status();
+  worker.engine_options.own_thread = false;
+  ASSIGN_OR_RETURN(worker.engine, runtime::Engine::Create(worker.engine_options));
+  return Status();
+}
+
 StatusOr<runtime::Trigger> ParseTrigger(std::string_view name) {
   if (name.empty() || name == "api") return runtime::Trigger::kApi;
   if (name == "schedule") return runtime::Trigger::kSchedule;
@@ -128,9 +136,10 @@ StatusOr<runtime::Trigger> ParseTrigger(std::string_view name) {
 }  // namespace
 
 v1::EcallResponse RunFunction(FunctionWorker& worker, const v1::RunFunctionRequest& req, tee::Channel& channel) {
-  if (!worker.engine || worker.vault == nullptr || worker.report_key == nullptr) {
+  if (!worker.enabled || worker.vault == nullptr || worker.report_key == nullptr) {
     return Failed(FailedPreconditionError("run_function: this enclave is not a function worker"));
   }
+  if (Status s = EnsureEngine(worker); !s.ok()) return Failed(s);
   if (req.source_hash().size() != 32) return Failed(InvalidArgumentError("run_function: source_hash is 32 bytes"));
   // The hash the signature names must be the source's own: a host cannot run one source and have
   // the enclave sign for another.
@@ -198,7 +207,8 @@ v1::EcallResponse RunFunction(FunctionWorker& worker, const v1::RunFunctionReque
 }
 
 v1::EcallResponse CheckFunction(FunctionWorker& worker, const v1::CheckFunctionRequest& req) {
-  if (!worker.engine) return Failed(FailedPreconditionError("check_function: this enclave is not a function worker"));
+  if (!worker.enabled) return Failed(FailedPreconditionError("check_function: this enclave is not a function worker"));
+  if (Status s = EnsureEngine(worker); !s.ok()) return Failed(s);
   runtime::ScriptError error;
   Status s = worker.engine->Check(req.source(), &error);
   // The ECALL succeeds either way; a source that does not compile is answered in check_error.

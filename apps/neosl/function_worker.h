@@ -19,6 +19,10 @@
 namespace neosl {
 
 struct FunctionWorker {
+  // Made by the first run_function / check_function, on the channel's one worker thread, which
+  // then serves every call: the engine runs inline on it (no hand-off to a thread of its own).
+  bool enabled = false;
+  runtime::EngineOptions engine_options;
   std::unique_ptr<runtime::Engine> engine;
   const tee::SecretVault* vault = nullptr;
   const crypto::PrivateKey* report_key = nullptr;

@@ -140,27 +140,40 @@ void Engine::ShutdownProcess() {
 
 StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   RETURN_IF_ERROR(InitProcess(options.jit));
+  if (!options.own_thread) {
+    auto impl = std::make_unique<Impl>(options);
+    RETURN_IF_ERROR(impl->Init());
+    return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  }
   auto thread = std::make_unique<Thread>(options);
   RETURN_IF_ERROR(thread->Start());
   return std::unique_ptr<Engine>(new Engine(std::move(thread)));
 }
 
 Engine::Engine(std::unique_ptr<Thread> thread) : thread_(std::move(thread)) {}
+Engine::Engine(std::unique_ptr<Impl> impl) : inline_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Outcome Engine::Run(const Invocation& invocation, InvocationHost& host) {
+  if (inline_) {
+    if (inline_->garbage_due()) inline_->CollectGarbage();
+    return inline_->Run(invocation, host);
+  }
   return thread_->Call([&](Impl& impl) { return impl.Run(invocation, host); });
 }
 Status Engine::Check(std::string_view source, ScriptError* error) {
+  if (inline_) return inline_->Check(source, error);
   return thread_->Call([&](Impl& impl) { return impl.Check(source, error); });
 }
 void Engine::CollectGarbage() {
+  if (inline_) return inline_->CollectGarbage();
   thread_->Call([](Impl& impl) {
     impl.CollectGarbage();
     return 0;
   });
 }
 Engine::Stats Engine::stats() const {
+  if (inline_) return inline_->stats();
   return thread_->Call([](Impl& impl) { return impl.stats(); });
 }
 

@@ -71,6 +71,11 @@ struct EngineOptions {
   // A full GC after this many invocations (realms are collected only by a full GC); also run
   // when the heap grows past twice its size after the last one.
   int gc_every = 64;
+  // true: the engine runs on a thread of its own and collects garbage while idle. false: on the
+  // thread that calls Create — which must then make every call — saving two thread hand-offs
+  // per invocation (the function worker, which serves one invocation at a time, runs so); a due
+  // collection then runs at the start of the next call.
+  bool own_thread = true;
 };
 
 class Engine {
@@ -110,7 +115,9 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<Thread> thread);
+  explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Thread> thread_;
+  std::unique_ptr<Impl> inline_;
 };
 
 }  // namespace neosl::runtime

@@ -121,6 +121,7 @@ class WorkerPool::Impl {
         return UnavailableError("a function worker did not start within " +
                                 std::to_string(options_.start_timeout.count()) + " ms");
       }
+      RETURN_IF_ERROR(WarmUp(*w));
     }
     for (auto& w : workers_) {
       Worker* self = w.get();
@@ -182,6 +183,15 @@ class WorkerPool::Impl {
     std::mutex sink_mu;
     LogSink sink;  // the running invocation's
   };
+
+  // A worker makes its engine on the first call: make it now, not in the first invocation.
+  Status WarmUp(Worker& w) {
+    v1::EcallRequest req;
+    req.mutable_check_function()->set_source("export default () => null;");
+    auto r = w.host->Call(req, options_.start_timeout);
+    if (!r.ok()) return r.status().Annotate("starting a function worker's engine");
+    return Status();
+  }
 
   v1::OcallResponse ServeOcall(Worker& w, const tee::OcallHandler& relay, const v1::OcallRequest& request,
                                tee::Channel& channel) {
@@ -266,7 +276,7 @@ class WorkerPool::Impl {
       job.done(std::move(outcome));
       // A worker that was killed or died is being restarted by its supervisor: take the next job
       // only once the new one answers.
-      if (replaced && !w.host->WaitReady(options_.start_timeout)) {
+      if (replaced && (!w.host->WaitReady(options_.start_timeout) || !WarmUp(w).ok())) {
         log::Error("a function worker did not come back", {});
       }
     }
