@@ -482,11 +482,17 @@ class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::
     self_ = std::move(self);
     grpc::internal::ClientCallbackReaderFactory<google::protobuf::Message>::Create(instance_->channel.get(), method,
                                                                                    &ctx_, request_.get(), this);
+    // A hold keeps the call from finishing until the stream is over or cancelled: gRPC releases
+    // the call before OnDone, so TryCancel is only safe while the hold is on.
+    AddHold();
     StartRead(response_.get());
     StartCall();
   }
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // the stream is over; OnDone follows
+    if (!ok) {  // the stream is over; OnDone follows once the hold is off
+      ReleaseHold(/*cancel=*/false);
+      return;
+    }
     ++messages_;
     Deliver([this] { on_message_(*response_); });
     // After a Cancel the call fails its next read at once, so reading on is harmless.
@@ -516,13 +522,24 @@ class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::
       std::lock_guard lock(mu_);
       cancelled_ = true;
     }
-    ctx_.TryCancel();
+    ReleaseHold(/*cancel=*/true);
     std::unique_lock lock(mu_);
     // Inside one of our own callbacks: that callback is the caller, so do not wait for it.
     cv_.wait(lock, [this] { return !in_callback_ || callback_thread_ == std::this_thread::get_id(); });
   }
 
  private:
+  // Takes the hold off, once; with `cancel`, cancels the call first (while the hold keeps it).
+  void ReleaseHold(bool cancel) {
+    {
+      std::lock_guard lock(hold_mu_);
+      if (hold_released_) return;
+      hold_released_ = true;
+      if (cancel) ctx_.TryCancel();
+    }
+    RemoveHold();
+  }
+
   template <typename F>
   void Deliver(F&& f) {
     {
@@ -549,6 +566,8 @@ class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::
   std::mutex mu_;
   std::condition_variable cv_;
   bool cancelled_ = false, in_callback_ = false;
+  std::mutex hold_mu_;
+  bool hold_released_ = false;
   std::thread::id callback_thread_;
 };
 

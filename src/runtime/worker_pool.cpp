@@ -108,6 +108,11 @@ class WorkerPool::Impl {
       o.ocalls = [this, self, relay](const v1::OcallRequest& request, tee::Channel& channel) {
         return ServeOcall(*self, relay, request, channel);
       };
+      // Console lines are handled on the channel's reader thread, in the order they were
+      // written (the channel's worker threads would race them); the sink only queues.
+      o.channel.serve_on_reader = [](const v1::Frame& frame) {
+        return frame.has_ocall() && frame.ocall().has_function_log();
+      };
       o.on_exit = [this, i](const std::string& why) {
         if (!stopped_.load()) log::Warn("function worker exited", {{"worker", std::to_string(i)}, {"why", why}});
       };
