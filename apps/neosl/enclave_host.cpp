@@ -24,14 +24,14 @@ std::string Or(const std::string& value, const std::string& fallback) {
   return value.empty() ? fallback : value;
 }
 
+}  // namespace
+
 StatusOr<std::string> SelfPath() {
   std::error_code ec;
   auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return UnavailableError("cannot find this program's path: " + ec.message());
   return path.string();
 }
-
-}  // namespace
 
 StatusOr<std::vector<std::string>> EnclaveArgs(const Config& config, const std::string& data_dir) {
   if (config.String("enclave.backend") != "sim") {

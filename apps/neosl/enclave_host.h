@@ -53,6 +53,9 @@ struct RunningEnclave {
 StatusOr<std::vector<std::string>> EnclaveArgs(const Config& config, const std::string& data_dir);
 
 // Starts the enclave and waits until it answers (or fails with the reason it exited).
+// This program's own path (/proc/self/exe): the enclave and the function workers are run from it.
+StatusOr<std::string> SelfPath();
+
 StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, const std::string& data_dir);
 
 // The functions runtime: function-worker enclave processes beside `enclave` (which must be

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "apps/neosl/chain_reads.h"
+#include "apps/neosl/enclave_host.h"
 #include "core/encoding.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -92,8 +93,8 @@ int Simulate(const SimulateFlags& f) {
   TempDir dir;
   if (dir.path.empty()) return Fail(UnavailableError("cannot make a temporary directory"));
   std::filesystem::create_directories(dir.path + "/sealed");
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return Fail(InternalError("cannot find this binary: " + ec.message()));
+  auto self = SelfPath();
+  if (!self.ok()) return Fail(self.status());
   std::vector<std::string> enclave_args = {"enclave",
                                            "--sealed-dir",
                                            dir.path + "/sealed",
@@ -104,7 +105,7 @@ int Simulate(const SimulateFlags& f) {
                                            "--ca-file",
                                            f.ca_file};
   tee::EnclaveHostOptions eo;
-  eo.binary = self.string();
+  eo.binary = *self;
   eo.args = enclave_args;
   auto enclave = tee::EnclaveHost::Start(eo);
   if (!enclave.ok()) return Fail(enclave.status());
@@ -130,7 +131,7 @@ int Simulate(const SimulateFlags& f) {
   if (!relay.ok()) return Fail(relay.status());
   auto chain = std::make_shared<ChainForFunctions>(f.rpc_url, SystemClock::Instance(), SecureRandom::Instance());
   runtime::WorkerPoolOptions po;
-  po.binary = self.string();
+  po.binary = *self;
   po.enclave_args = enclave_args;
   po.workers = 1;
   po.jit = f.jit;

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <signal.h>
 #include <thread>
@@ -19,6 +20,9 @@ struct Job {
   Invocation invocation;
   LogSink sink;
   FunctionRunner::Done done;
+  // A deploy-time check instead of an invocation: runs on the next free worker, ahead of queued
+  // invocations (a worker serves one call at a time, so it must wait its turn like them).
+  std::function<void(tee::EnclaveHost&)> check;
 };
 
 v1::EcallRequest RunRequest(const Invocation& inv) {
@@ -157,9 +161,18 @@ class WorkerPool::Impl {
   Status Check(std::string_view source, ScriptError* error) {
     v1::EcallRequest req;
     req.mutable_check_function()->set_source(std::string(source));
-    // Any worker will do; checks are quick and run between invocations on it.
-    Worker& w = *workers_[next_check_.fetch_add(1) % workers_.size()];
-    auto r = w.host->Call(req, milliseconds(10'000));
+    auto result = std::make_shared<std::promise<StatusOr<v1::EcallResponse>>>();
+    auto answer = result->get_future();
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return UnavailableError("the functions runtime is stopping");
+      Job job;
+      job.check = [req, result](tee::EnclaveHost& host) { result->set_value(host.Call(req, milliseconds(10'000))); };
+      job.done = [result](StatusOr<Outcome> o) { result->set_value(o.status()); };  // only if never run
+      queue_.push_front(std::move(job));
+    }
+    cv_.notify_one();
+    auto r = answer.get();
     if (!r.ok()) return r.status();
     if (!r->has_check_error()) return Status();
     error->message = r->check_error().message();
@@ -238,7 +251,11 @@ class WorkerPool::Impl {
         if (stopping_) return;
         job = std::move(queue_.front());
         queue_.pop_front();
-        ++running_;
+        if (!job.check) ++running_;
+      }
+      if (job.check) {
+        job.check(*w.host);
+        continue;
       }
       {
         std::lock_guard lock(w.sink_mu);
@@ -297,7 +314,6 @@ class WorkerPool::Impl {
   uint64_t completed_ = 0, rejected_ = 0, killed_ = 0;
   bool stopping_ = false;
   std::atomic<bool> stopped_{false};  // exits from here on are ours, not news
-  std::atomic<size_t> next_check_{0};
 };
 
 StatusOr<std::unique_ptr<WorkerPool>> WorkerPool::Start(WorkerPoolOptions options) {
