@@ -514,7 +514,14 @@ class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::
       if (!fingerprint.empty() && fingerprint != instance_->fingerprint) instance_->attested = false;
     }
     Deliver([this, &s] { on_done_(s); });
-    std::shared_ptr<Call> self = std::move(self_);  // may be the last reference: this goes at scope end
+    // Let go of the call before saying it is over, so that the MeshStream, which waits for that,
+    // holds the last reference and the call (with its instance, and perhaps the last channel) is
+    // destroyed on the owner's thread. A channel must not die on gRPC's callback thread: when it is
+    // the process's last, gRPC 1.51 deletes the callback queue that thread is serving
+    // (grpc_cq_internal_unref "prior > 0").
+    std::shared_ptr<Latch> over = over_;
+    self_.reset();  // the last reference only if the MeshStream went away inside a callback
+    over->Set();
   }
 
   void Cancel() {
@@ -523,12 +530,35 @@ class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::
       cancelled_ = true;
     }
     ReleaseHold(/*cancel=*/true);
-    std::unique_lock lock(mu_);
-    // Inside one of our own callbacks: that callback is the caller, so do not wait for it.
-    cv_.wait(lock, [this] { return !in_callback_ || callback_thread_ == std::this_thread::get_id(); });
+    {
+      // Inside one of our own callbacks: that callback is the caller, and gRPC reports the end
+      // only after it returns, so do not wait.
+      std::lock_guard lock(mu_);
+      if (in_callback_ && callback_thread_ == std::this_thread::get_id()) return;
+    }
+    over_->Wait();  // cancelled (or ended on its own): OnDone follows promptly
   }
 
  private:
+  // Set once gRPC is done with the call; outlives the call, which may go the moment it is set.
+  class Latch {
+   public:
+    void Set() {
+      std::lock_guard lock(mu_);
+      set_ = true;
+      cv_.notify_all();
+    }
+    void Wait() {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return set_; });
+    }
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool set_ = false;
+  };
+
   // Takes the hold off, once; with `cancel`, cancels the call first (while the hold keeps it).
   void ReleaseHold(bool cancel) {
     {
@@ -552,7 +582,6 @@ class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::
     std::lock_guard lock(mu_);
     in_callback_ = false;
     callback_thread_ = std::thread::id();
-    cv_.notify_all();
   }
 
   std::shared_ptr<MeshClient::Instance> instance_;
@@ -562,9 +591,9 @@ class MeshStream::Call final : public grpc::ClientReadReactor<google::protobuf::
   MeshClient::OnMessage on_message_;
   MeshClient::OnDone on_done_;
   std::shared_ptr<Call> self_;
+  std::shared_ptr<Latch> over_ = std::make_shared<Latch>();
   uint64_t messages_ = 0;  // gRPC's threads only, one callback at a time
   std::mutex mu_;
-  std::condition_variable cv_;
   bool cancelled_ = false, in_callback_ = false;
   std::mutex hold_mu_;
   bool hold_released_ = false;

@@ -98,9 +98,10 @@ class MeshStream {
   MeshStream(const MeshStream&) = delete;
   MeshStream& operator=(const MeshStream&) = delete;
 
-  // Cancels the call and waits until none of its callbacks is running; after it returns no
-  // callback runs again (on_done included), so the owner may go away. From inside one of the
-  // stream's own callbacks it cancels without waiting for that callback to return.
+  // Cancels the call and waits until gRPC is done with it; after it returns no callback runs
+  // again (on_done included), so the owner may go away, and the call's channel is released on
+  // this thread, never on gRPC's. From inside one of the stream's own callbacks it cancels without
+  // waiting for that callback to return.
   void Cancel();
 
  private:
