@@ -271,6 +271,8 @@ int RunServe(const ServeFlags& flags) {
   gateway::ServerOptions options;
   options.listen = config.String("listen");
   options.threads = int(config.Int("gateway.threads"));
+  options.handler_threads = int(config.Int("gateway.handler_threads"));
+  options.blocking = [&gw](const gateway::HttpRequest& req) { return gw.Blocking(req); };
   options.max_body_bytes = uint64_t(config.Int("gateway.max_body_bytes"));
   options.max_header_bytes = uint32_t(config.Int("gateway.max_header_bytes"));
   options.header_timeout = std::chrono::milliseconds(config.Int("gateway.header_timeout_ms"));

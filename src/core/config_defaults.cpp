@@ -20,6 +20,7 @@ log:
 
 gateway:
   threads: 0                  # I/O threads; 0 = one per core
+  handler_threads: 64         # threads for requests that wait on a service (most of /v1), off the I/O threads
   max_body_bytes: 1048576     # larger request bodies get 413
   max_header_bytes: 16384     # larger request heads get 431
   header_timeout_ms: 10000    # time allowed to send a request head

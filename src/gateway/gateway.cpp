@@ -211,6 +211,13 @@ void Gateway::Handle(const HttpRequest& request, HttpResponse& response) {
   Dispatch(request, response, nullptr);
 }
 
+bool Gateway::Blocking(const HttpRequest& request) const {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string allow;
+  size_t route = Match(request.method, request.Path(), &params, &allow);
+  return route < routes_.size() && routes_[route].blocking;
+}
+
 std::optional<WsAccept> Gateway::Upgrade(const HttpRequest& request, HttpResponse& response) {
   std::optional<WsAccept> accept;
   Dispatch(request, response, &accept);

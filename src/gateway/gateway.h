@@ -77,6 +77,9 @@ struct Route {
   // A WebSocket upgrade (GET): browsers cannot set headers, so the key may also come as the
   // subprotocol "bearer.<key>" next to "neosl.v1"; success is 101.
   bool websocket = false;
+  // The handler waits on another service (a mesh call): HttpServer runs it on a handler thread,
+  // off the I/O thread (Gateway::Blocking).
+  bool blocking = false;
 };
 
 class Gateway {
@@ -92,6 +95,9 @@ class Gateway {
   // The same for a WebSocket upgrade request (HttpServer's UpgradeHandler): the accepted upgrade
   // of a WebSocket route, or nullopt with `response` filled (401, 403, 404, 429, …).
   std::optional<WsAccept> Upgrade(const HttpRequest& request, HttpResponse& response);
+  // Whether the request's route is a blocking one (HttpServer's BlockingPredicate). Cheap: a
+  // route lookup; requests that match no route are answered inline.
+  bool Blocking(const HttpRequest& request) const;
 
   const std::vector<Route>& routes() const { return routes_; }
   HttpMetrics& metrics() { return *metrics_; }

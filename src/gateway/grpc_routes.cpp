@@ -421,6 +421,7 @@ void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::v
     route.success_status = r.success_status;
     route.query = r.query;
     route.handler = [bound, &client](RequestContext& ctx) { return Serve(*bound, client, ctx); };
+    route.blocking = true;
     gateway.AddRoute(std::move(route));
   }
 }

@@ -1,6 +1,7 @@
 #include "gateway/server.h"
 
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -43,6 +44,62 @@ std::string ErrorJson(std::string_view code, std::string_view message) {
   return out;
 }
 
+// The handler threads: blocking requests wait here in arrival order. Each connection has at most
+// one request here (it reads the next only after answering), so the queue is bounded by
+// gateway.max_connections.
+class HandlerPool {
+ public:
+  explicit HandlerPool(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  ~HandlerPool() { Stop(); }
+  HandlerPool(const HandlerPool&) = delete;
+  HandlerPool& operator=(const HandlerPool&) = delete;
+
+  void Submit(std::function<void()> task) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;  // dropped: the server is stopping and closes the connection
+    tasks_.push_back(std::move(task));
+    cv_.notify_one();
+  }
+
+  // Lets running handlers finish, drops the queued ones (their connections close) and joins.
+  void Stop() {
+    std::deque<std::function<void()>> dropped;
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      dropped.swap(tasks_);
+      cv_.notify_all();
+    }
+    dropped.clear();  // outside the lock: a task owns its session, whose end takes other locks
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (stopping_) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -72,6 +129,8 @@ class HttpServer::Impl {
   size_t next_loop = 0;                   // touched only by the accept handler
   std::optional<tcp::acceptor> acceptor;  // on loops[0]
   std::vector<std::thread> threads;
+  // Last, so it goes first: its tasks own sessions, which use the members above when they end.
+  std::unique_ptr<HandlerPool> pool;
 };
 
 namespace {
@@ -255,6 +314,24 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       Write(std::move(out), keep, req.version());
       return;
     }
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    if (server_.pool && server_.opts.blocking(r)) {
+      // `r` views the parser's message, which stays put until the answer is written.
+      server_.pool->Submit([self = this->shared_from_this(), r = std::move(r), keep_alive, version]() mutable {
+        HttpResponse answer = self->Call(r);
+        auto executor = self->stream_.get_executor();
+        net::post(executor, [self = std::move(self), answer = std::move(answer), keep_alive, version]() mutable {
+          self->Answer(std::move(answer), keep_alive, version);
+        });
+      });
+      return;
+    }
+    Answer(Call(r), keep_alive, version);
+  }
+
+  HttpResponse Call(const HttpRequest& r) {
+    HttpResponse out;
     try {
       server_.handler(r, out);
     } catch (const std::exception& e) {
@@ -262,8 +339,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       log::Error("handler threw", {{"what", e.what()}});
       out = HttpResponse{500, "application/json", ErrorJson("INTERNAL", "internal error"), {}, false};
     }
-    bool keep = req.keep_alive() && !out.close && !server_.draining;
-    Write(std::move(out), keep, req.version());
+    return out;
+  }
+
+  void Answer(HttpResponse out, bool keep_alive, unsigned version) {
+    bool keep = keep_alive && !out.close && !server_.draining;
+    Write(std::move(out), keep, version);
   }
 
   // Hands the socket to a WebSocket connection on the same event loop; this session ends when
@@ -440,6 +521,7 @@ StatusOr<std::string> HttpServer::Start() {
       bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   bound_text += ":" + std::to_string(bound.port());
 
+  if (o.handler_threads > 0 && o.blocking) impl_->pool = std::make_unique<HandlerPool>(o.handler_threads);
   impl_->DoAccept();
   for (auto& loop : impl_->loops) {
     impl_->threads.emplace_back([l = loop.get()] {
@@ -477,6 +559,9 @@ void HttpServer::Stop() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
+  // Handlers still running finish (their answers go to loops that no longer run); the rest are
+  // dropped with their connections.
+  if (impl_->pool) impl_->pool->Stop();
   // WebSockets still open end here, on this thread (their handlers stop what feeds them), while
   // the loops that own them still exist.
   std::vector<std::shared_ptr<SessionBase>> live;

@@ -24,9 +24,17 @@
 
 namespace neosl::gateway {
 
+// Whether a request's handler may block (wait on another service): such requests run on the
+// handler threads, so that the I/O thread goes on serving its other connections.
+using BlockingPredicate = std::function<bool(const HttpRequest&)>;
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
-  int threads = 0;                        // 0: one per core
+  int threads = 0;                        // I/O threads; 0: one per core
+  // With `blocking` set, requests it picks run on this many handler threads (at most this many
+  // at once; more wait in order); others, and every request when 0, run on the I/O thread.
+  int handler_threads = 0;
+  BlockingPredicate blocking;
   uint64_t max_body_bytes = 1 << 20;
   uint32_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds header_timeout{10'000};
@@ -37,7 +45,8 @@ struct ServerOptions {
   std::string tls_key_file;
 };
 
-// Called on an I/O thread for every complete request; must fill `response`.
+// Called for every complete request, on an I/O thread or a handler thread (ServerOptions::
+// blocking); must fill `response`.
 using RequestHandler = std::function<void(const HttpRequest&, HttpResponse&)>;
 // Called on an I/O thread for a WebSocket upgrade request (Upgrade: websocket): a WsAccept takes
 // the connection over; nullopt sends `response` (401, 429, …) as for any other request.
