@@ -257,55 +257,81 @@ StatusOr<std::vector<FunctionRecord>> FunctionStore::List(const std::string& acc
   return out;
 }
 
-Status FunctionStore::AddExecution(ExecutionRecord& e, int64_t max_kept) {
-  return store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    // The counter row serialises concurrent executions of one function on every backend.
-    ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE functions SET execution_seq = execution_seq + 1 WHERE id = ? AND "
-                                        "account_id = ?",
-                                        {e.function_id, e.account}));
-    if (n == 0) return NotFoundError("function " + e.function_id + " was deleted while it ran");
-    ASSIGN_OR_RETURN(auto seq, tx.QueryOne("SELECT execution_seq FROM functions WHERE id = ?", {e.function_id}));
-    ASSIGN_OR_RETURN(e.seq, seq.Int(0));
+namespace {
+
+// One execution inside a write transaction. `*result` is the execution's own outcome: NOT_FOUND
+// (and nothing written) if its function is gone. The return value is the transaction's.
+Status InsertExecution(store::Transaction& tx, ExecutionRecord& e, int64_t max_kept, Status* result) {
+  // The counter row serialises concurrent executions of one function on every backend.
+  ASSIGN_OR_RETURN(auto rows, tx.Query("UPDATE functions SET execution_seq = execution_seq + 1 WHERE id = ? AND "
+                                       "account_id = ? RETURNING execution_seq",
+                                       {e.function_id, e.account}));
+  if (rows.empty()) {
+    *result = NotFoundError("function " + e.function_id + " was deleted while it ran");
+    return Status();
+  }
+  ASSIGN_OR_RETURN(e.seq, rows[0].Int(0));
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO executions (id, account_id, function_id, seq, version, trigger_kind, status, "
+              "result_json, error_json, error_code, error_message, error_line, error_column, error_stack, logs, "
+              "logs_truncated, started_at_ms, duration_us, cold, args_json, source_hash, args_hash, result_hash, "
+              "signature, signing_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?)",
+              {e.id,
+               e.account,
+               e.function_id,
+               e.seq,
+               int64_t(e.version),
+               e.trigger,
+               std::string(e.succeeded ? "succeeded" : "failed"),
+               e.result_json,
+               e.error_json,
+               e.error_code,
+               e.error.message,
+               int64_t(e.error.line),
+               int64_t(e.error.column),
+               e.error.stack,
+               LogsJson(e.logs),
+               int64_t(e.logs_truncated ? 1 : 0),
+               e.started_at_ms,
+               e.duration_us,
+               int64_t(e.cold ? 1 : 0),
+               e.args_json,
+               ToBlob(e.source_hash),
+               ToBlob(e.args_hash),
+               ToBlob(e.result_hash),
+               ToBlob(e.signature),
+               store::Blob(e.signing_key)})
+          .status());
+  // Storage stays bounded: only the newest `max_kept` of each function are kept.
+  if (e.seq > max_kept) {
     RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO executions (id, account_id, function_id, seq, version, trigger_kind, status, "
-                "result_json, error_json, error_code, error_message, error_line, error_column, error_stack, logs, "
-                "logs_truncated, started_at_ms, duration_us, cold, args_json, source_hash, args_hash, result_hash, "
-                "signature, signing_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?, ?)",
-                {e.id,
-                 e.account,
-                 e.function_id,
-                 e.seq,
-                 int64_t(e.version),
-                 e.trigger,
-                 std::string(e.succeeded ? "succeeded" : "failed"),
-                 e.result_json,
-                 e.error_json,
-                 e.error_code,
-                 e.error.message,
-                 int64_t(e.error.line),
-                 int64_t(e.error.column),
-                 e.error.stack,
-                 LogsJson(e.logs),
-                 int64_t(e.logs_truncated ? 1 : 0),
-                 e.started_at_ms,
-                 e.duration_us,
-                 int64_t(e.cold ? 1 : 0),
-                 e.args_json,
-                 ToBlob(e.source_hash),
-                 ToBlob(e.args_hash),
-                 ToBlob(e.result_hash),
-                 ToBlob(e.signature),
-                 store::Blob(e.signing_key)})
+        tx.Exec("DELETE FROM executions WHERE function_id = ? AND seq <= ?", {e.function_id, e.seq - max_kept})
             .status());
-    // Storage stays bounded: only the newest `max_kept` of each function are kept.
-    if (e.seq > max_kept) {
-      RETURN_IF_ERROR(
-          tx.Exec("DELETE FROM executions WHERE function_id = ? AND seq <= ?", {e.function_id, e.seq - max_kept})
-              .status());
+  }
+  *result = Status();
+  return Status();
+}
+
+}  // namespace
+
+Status FunctionStore::AddExecution(ExecutionRecord& e, int64_t max_kept) {
+  ExecutionRecord* one = &e;
+  return AddExecutions(std::span<ExecutionRecord* const>(&one, 1), max_kept)[0];
+}
+
+std::vector<Status> FunctionStore::AddExecutions(std::span<ExecutionRecord* const> records, int64_t max_kept) {
+  std::vector<Status> results(records.size());
+  Status whole = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    for (size_t i = 0; i < records.size(); ++i) {
+      RETURN_IF_ERROR(InsertExecution(tx, *records[i], max_kept, &results[i]));
     }
     return Status();
   });
+  if (whole.ok()) return results;
+  if (records.size() == 1) return {whole};
+  for (size_t i = 0; i < records.size(); ++i) results[i] = AddExecution(*records[i], max_kept);
+  return results;
 }
 
 StatusOr<ExecutionRecord> FunctionStore::GetExecution(const std::string& account, const std::string& id) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,10 @@ class FunctionStore {
   // Stores the execution as the function's newest (sets record.seq) and deletes the oldest ones
   // beyond `max_kept`. NOT_FOUND if the function was deleted meanwhile.
   Status AddExecution(ExecutionRecord& record, int64_t max_kept);
+  // The same for several executions in one transaction (group commit), with one status each: a
+  // deleted function fails only its own executions. If the transaction fails as a whole, each
+  // execution is tried again in a transaction of its own, so one bad record fails alone.
+  std::vector<Status> AddExecutions(std::span<ExecutionRecord* const> records, int64_t max_kept);
   StatusOr<ExecutionRecord> GetExecution(const std::string& account, const std::string& id);
   // Newest first, with seq below `before_seq` (0: from the newest); summaries (no args, result or
   // logs).

@@ -80,6 +80,7 @@ FunctionsService::FunctionsService(mesh::Pipeline& pipeline, store::Store& store
       report_key_(std::move(report_key)),
       options_(options),
       hub_(options.log_stream_queue, options.max_log_streams_per_function),
+      writer_(std::make_unique<functions::ExecutionWriter>(store_, options.max_executions_kept)),
       work_(std::make_unique<functions::WorkQueue>(options.threads, options.queue)) {}
 
 FunctionsService::~FunctionsService() {
@@ -88,6 +89,7 @@ FunctionsService::~FunctionsService() {
     inflight_cv_.wait(lock, [this] { return inflight_ == 0; });
   }
   work_.reset();
+  writer_.reset();
 }
 
 void FunctionsService::InvocationStarted() {

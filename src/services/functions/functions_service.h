@@ -26,6 +26,7 @@
 #include "mesh/server.h"
 #include "neosl/functions/v1/functions.grpc.pb.h"
 #include "runtime/runner.h"
+#include "services/functions/execution_writer.h"
 #include "services/functions/function_store.h"
 #include "services/functions/log_hub.h"
 #include "services/functions/work_queue.h"
@@ -106,12 +107,13 @@ class FunctionsService final : public functionspb::Functions::CallbackService {
   Status GetExecutionOf(const mesh::CallContext& call, const functionspb::GetExecutionRequest& request,
                         functionspb::Execution* response);
 
-  // Invocation in steps: prepare (store, secrets) on a service thread, run on the runtime,
-  // store the outcome back on a service thread.
+  // Invocation in steps: prepare (store, secrets) on a service thread, run on the runtime, and
+  // store the outcome through the execution writer, which answers once it is committed.
   void Invoke(const std::shared_ptr<const mesh::CallContext>& call, const functionspb::InvokeFunctionRequest& request,
               functionspb::Execution* response, const mesh::Pipeline::Done& done);
   void Finished(const runtime::Invocation& invocation, int64_t started_at_ms, StatusOr<runtime::Outcome> outcome,
-                functionspb::Execution* response, const mesh::Pipeline::Done& done);
+                functionspb::Execution* response, const mesh::Pipeline::Done& done,
+                const std::shared_ptr<const mesh::CallContext>& call);
 
   // The function's grants become exactly `names` (GrantSecrets); the names with no secret yet.
   StatusOr<std::vector<std::string>> Grant(const std::string& account, const std::string& function_id,
@@ -139,7 +141,8 @@ class FunctionsService final : public functionspb::Functions::CallbackService {
   std::mutex inflight_mu_;
   std::condition_variable inflight_cv_;
   int64_t inflight_ = 0;
-  // Last: its threads stop first, while everything they use still exists.
+  // Last: their threads stop first, while everything they use still exists.
+  std::unique_ptr<functions::ExecutionWriter> writer_;
   std::unique_ptr<functions::WorkQueue> work_;
 };
 

@@ -145,20 +145,19 @@ void FunctionsService::Invoke(const std::shared_ptr<const mesh::CallContext>& ca
     hub_.Publish(entry);
   };
   const int64_t started_at_ms = clock_.NowUnixMillis();
+  // The outcome is turned into a record on the runtime's thread (no blocking there) and stored
+  // by the execution writer, in a batch with the others that finish meanwhile.
   runner_.RunAsync(std::move(*prepared), std::move(sink),
                    [this, call, meta, started_at_ms, response, done](StatusOr<runtime::Outcome> outcome) {
-                     // Storing is a transaction: back to the service's threads, off the runtime's.
-                     auto shared = std::make_shared<StatusOr<runtime::Outcome>>(std::move(outcome));
-                     work_->Submit([this, call, meta, started_at_ms, response, done, shared] {
-                       mesh::ScopedCall scope(call.get());
-                       Finished(*meta, started_at_ms, std::move(*shared), response, done);
-                     });
+                     mesh::ScopedCall scope(call.get());
+                     Finished(*meta, started_at_ms, std::move(outcome), response, done, call);
                    });
 }
 
 void FunctionsService::Finished(const runtime::Invocation& invocation, int64_t started_at_ms,
                                 StatusOr<runtime::Outcome> outcome, functionspb::Execution* response,
-                                const mesh::Pipeline::Done& done) {
+                                const mesh::Pipeline::Done& done,
+                                const std::shared_ptr<const mesh::CallContext>& call) {
   // The runtime could not run it at all (queue full, no worker): the caller's error, nothing ran.
   if (!outcome.ok()) {
     done(outcome.status());
@@ -200,12 +199,15 @@ void FunctionsService::Finished(const runtime::Invocation& invocation, int64_t s
     done(InternalError("the runtime answered with hashes that do not match the execution"));
     return;
   }
-  if (Status s = store_.AddExecution(e, options_.max_executions_kept); !s.ok()) {
-    done(s.Annotate("storing execution " + e.id));
-    return;
-  }
-  functions::ExecutionToProto(e, /*full=*/true, response);
-  done(Status());
+  writer_->Add(std::move(e), [response, done, call](const Status& s, ExecutionRecord& stored) {
+    mesh::ScopedCall scope(call.get());
+    if (!s.ok()) {
+      done(s.Annotate("storing execution " + stored.id));
+      return;
+    }
+    functions::ExecutionToProto(stored, /*full=*/true, response);
+    done(Status());
+  });
 }
 
 Status FunctionsService::ListExecutionsOf(const mesh::CallContext& call,
