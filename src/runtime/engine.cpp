@@ -172,6 +172,11 @@ void Engine::CollectGarbage() {
     return 0;
   });
 }
+bool Engine::CollectGarbageIfDue() {
+  if (!inline_ || !inline_->garbage_due()) return false;
+  inline_->CollectGarbage();
+  return true;
+}
 Engine::Stats Engine::stats() const {
   if (inline_) return inline_->stats();
   return thread_->Call([](Impl& impl) { return impl.stats(); });

@@ -70,11 +70,11 @@ struct EngineOptions {
   size_t max_cached_versions = 128;  // compiled function versions kept (LRU)
   // A full GC after this many invocations (realms are collected only by a full GC); also run
   // when the heap grows past twice its size after the last one.
-  int gc_every = 64;
+  int gc_every = 256;
   // true: the engine runs on a thread of its own and collects garbage while idle. false: on the
   // thread that calls Create — which must then make every call — saving two thread hand-offs
   // per invocation (the function worker, which serves one invocation at a time, runs so); a due
-  // collection then runs at the start of the next call.
+  // collection then runs at CollectGarbageIfDue, or else at the start of the next call.
   bool own_thread = true;
 };
 
@@ -102,6 +102,10 @@ class Engine {
   // engine runs one by itself while idle, every gc_every invocations, after a memory limit was
   // hit, or when the heap doubled — never inside an invocation.
   void CollectGarbage();
+  // For an engine without a thread of its own: runs the collection that is due, if one is, so
+  // that a caller with idle time (after sending an answer) keeps it off the next invocation.
+  // Returns whether it collected. An engine with its own thread does this by itself: false.
+  bool CollectGarbageIfDue();
 
   struct Stats {
     uint64_t invocations = 0, compilations = 0, cache_hits = 0, gcs = 0;

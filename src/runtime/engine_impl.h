@@ -6,6 +6,7 @@
 #include <jsfriendapi.h>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
@@ -171,14 +172,19 @@ class Engine::Impl {
   JS::Stencil* Compiled(const Invocation& inv, bool* cold, ScriptError* error);
   RefPtr<JS::Stencil> Compile(std::string_view source, ScriptError* error);
 
+  // The watchdog is woken only when a deadline comes before the one it already waits for (the
+  // first after idling, or a shorter limit): invocations of one function arm ever later
+  // deadlines, and the watchdog, waking at a stale one, simply waits again.
   void Arm(Clock::time_point deadline) {
+    bool wake;
     {
       std::lock_guard lock(mu_);
       deadline_ = deadline;
       armed_ = true;
       timed_out_ = false;
+      wake = deadline < watching_until_;
     }
-    cv_.notify_all();
+    if (wake) cv_.notify_all();
   }
   void Disarm() {
     std::lock_guard lock(mu_);
@@ -187,14 +193,17 @@ class Engine::Impl {
   void WatchdogLoop() {
     std::unique_lock lock(mu_);
     while (!stopping_) {
-      if (!armed_) {
-        cv_.wait(lock);
-        continue;
-      }
-      if (cv_.wait_until(lock, deadline_) == std::cv_status::timeout && armed_ && Clock::now() >= deadline_) {
+      if (armed_ && Clock::now() >= deadline_) {
         timed_out_ = true;
         armed_ = false;
         JS_RequestInterruptCallback(cx_);
+        continue;
+      }
+      watching_until_ = armed_ ? deadline_ : Clock::time_point::max();
+      if (armed_) {
+        cv_.wait_until(lock, watching_until_);
+      } else {
+        cv_.wait(lock);
       }
     }
   }
@@ -202,8 +211,13 @@ class Engine::Impl {
   // RLIMIT_AS at the current size plus `budget` (or back to the hard limit with 0).
   void LimitAddressSpace(size_t budget) {
     if (options_.statm_fd < 0) return;
+    if (!hard_limit_) {  // the hard limit only ever goes down, and nothing here lowers it
+      rlimit rl{};
+      if (getrlimit(RLIMIT_AS, &rl) != 0) return;
+      hard_limit_ = rl.rlim_max;
+    }
     rlimit rl{};
-    if (getrlimit(RLIMIT_AS, &rl) != 0) return;
+    rl.rlim_max = *hard_limit_;
     rlim_t soft = rl.rlim_max;
     if (budget > 0) {
       const size_t now = AddressSpaceBytes(options_.statm_fd);
@@ -226,11 +240,13 @@ class Engine::Impl {
   int since_gc_ = 0;
   bool gc_due_ = false;
   size_t heap_after_gc_ = 0;
+  std::optional<rlim_t> hard_limit_;  // RLIMIT_AS's, read once
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread watchdog_;
   Clock::time_point deadline_;
+  Clock::time_point watching_until_ = Clock::time_point::max();  // what the watchdog waits for
   bool armed_ = false;
   bool stopping_ = false;
   std::atomic<bool> timed_out_{false};
