@@ -453,7 +453,10 @@ int RunEnclave(const EnclaveFlags& f) {
   std::atomic<bool> announced{false};
   tee::ChannelOptions channel_options;
   // A function worker serves one call at a time, all on one thread that owns its engine.
-  if (f.function_worker) channel_options.workers = 1;
+  if (f.function_worker) {
+    channel_options.workers = 1;
+    channel_options.after_serve = [state] { BetweenCalls(state->worker); };
+  }
   // Short calls that never block skip the hand-off to a worker thread; fetch (which makes
   // OCALLs) and test commands (which may sleep) go to the workers.
   channel_options.serve_on_reader = [&announced](const v1::Frame& frame) {

@@ -26,6 +26,8 @@ struct FunctionWorker {
   std::unique_ptr<runtime::Engine> engine;
   const tee::SecretVault* vault = nullptr;
   const crypto::PrivateKey* report_key = nullptr;
+  // The nonce of the next result signature, made after an answer is sent (BetweenCalls).
+  crypto::PresignedNonce next_nonce;
   // fetch(): TLS inside the worker, bytes through the host's relay (OCALLs), trust anchors read
   // before the sandbox. Made on the first fetch, when the channel exists.
   std::string ca_pem;
@@ -37,5 +39,9 @@ struct FunctionWorker {
 tee::v1::EcallResponse RunFunction(FunctionWorker& worker, const tee::v1::RunFunctionRequest& request,
                                    tee::Channel& channel);
 tee::v1::EcallResponse CheckFunction(FunctionWorker& worker, const tee::v1::CheckFunctionRequest& request);
+// Between calls (the channel's after_serve), off every invocation's time: prepares the next
+// signature's nonce (its point multiplication) and runs the engine's garbage collection if one
+// is due.
+void BetweenCalls(FunctionWorker& worker);
 
 }  // namespace neosl

@@ -207,7 +207,8 @@ class NonceGenerator {
 
 // Fills `sig` from nonce k, e = hash mod n and the private key in Montgomery form; false if r or s
 // came out zero (probability about 2^-256), in which case RFC 6979 moves on to the next k.
-bool SignWithNonce(const p256_scalar::Limbs& d_mont, const Scalar& k, const Scalar& e, Signature& sig) {
+// r = x(kG) mod n and k^-1 (Montgomery form) for a nonce k in [1, n-1]; false if r is 0.
+bool NonceParts(const Scalar& k, Scalar& r, p256_scalar::Limbs& k_inv_mont) {
   namespace ps = p256_scalar;
   const Curve& curve = P256();
   Scratch& scratch = ThreadScratch();
@@ -218,8 +219,7 @@ bool SignWithNonce(const p256_scalar::Limbs& d_mont, const Scalar& k, const Scal
   if (x == nullptr) Fatal("BN_CTX_get failed");
   BN_set_flags(k_bn, BN_FLG_CONSTTIME);
 
-  // r = x(kG) mod n. OpenSSL's P-256 code does the point multiplication in constant time.
-  Scalar r;
+  // OpenSSL's P-256 code does the point multiplication in constant time.
   if (BN_bin2bn(k.data(), kScalarSize, k_bn) == nullptr ||
       EC_POINT_mul(curve.group, scratch.point, k_bn, nullptr, nullptr, ctx) != 1 ||
       EC_POINT_get_affine_coordinates(curve.group, scratch.point, x, nullptr, ctx) != 1 ||
@@ -229,16 +229,28 @@ bool SignWithNonce(const p256_scalar::Limbs& d_mont, const Scalar& k, const Scal
   BN_clear(k_bn);
   BN_CTX_end(ctx);
   r = ReduceModOrder(r);
+  k_inv_mont = ps::InvertMont(ps::ToMont(ps::FromBytes(k)));  // constant time
+  return !ps::IsZero(ps::FromBytes(r));
+}
 
-  // s = k^-1 (e + r d) mod n, all in constant time.
-  ps::Limbs k_inv_mont = ps::InvertMont(ps::ToMont(ps::FromBytes(k)));
+// s = k^-1 (e + r d) mod n, in constant time; false if s is 0.
+bool SignWithParts(const p256_scalar::Limbs& d_mont, const Scalar& r, const p256_scalar::Limbs& k_inv_mont,
+                   const Scalar& e, Signature& sig) {
+  namespace ps = p256_scalar;
   const ps::Limbs rd = ps::MontMul(ps::FromBytes(r), d_mont);                  // r * dR / R = rd
   const ps::Limbs s = ps::MontMul(ps::Add(ps::FromBytes(e), rd), k_inv_mont);  // (e + rd) k^-1
-  OPENSSL_cleanse(k_inv_mont.data(), sizeof(k_inv_mont));
-  if (ps::IsZero(ps::FromBytes(r)) || ps::IsZero(s)) return false;
+  if (ps::IsZero(s)) return false;
   std::memcpy(sig.data(), r.data(), kScalarSize);
   ps::ToBytes(s, std::span<uint8_t, kScalarSize>(sig.data() + kScalarSize, kScalarSize));
   return true;
+}
+
+bool SignWithNonce(const p256_scalar::Limbs& d_mont, const Scalar& k, const Scalar& e, Signature& sig) {
+  Scalar r;
+  p256_scalar::Limbs k_inv_mont;
+  bool ok = NonceParts(k, r, k_inv_mont) && SignWithParts(d_mont, r, k_inv_mont, e, sig);
+  OPENSSL_cleanse(k_inv_mont.data(), sizeof(k_inv_mont));
+  return ok;
 }
 
 // Low-S: s and n - s are both valid; Neo's own signer and most wallets emit the smaller one.
@@ -432,6 +444,60 @@ Signature PrivateKey::Sign(std::span<const uint8_t> message) const {
     if (IsValidScalar(k) && SignWithNonce(impl_->d_mont, k, e, sig)) break;
   }
   OPENSSL_cleanse(k.data(), k.size());
+  NormalizeLowS(sig);
+  return sig;
+}
+
+PresignedNonce::PresignedNonce(PresignedNonce&& other) noexcept
+    : r_(other.r_), k_inv_mont_(other.k_inv_mont_), ready_(other.ready_) {
+  other.Wipe();
+}
+
+PresignedNonce& PresignedNonce::operator=(PresignedNonce&& other) noexcept {
+  if (this != &other) {
+    r_ = other.r_;
+    k_inv_mont_ = other.k_inv_mont_;
+    ready_ = other.ready_;
+    other.Wipe();
+  }
+  return *this;
+}
+
+PresignedNonce::~PresignedNonce() {
+  Wipe();
+}
+
+void PresignedNonce::Wipe() {
+  OPENSSL_cleanse(r_.data(), r_.size());
+  OPENSSL_cleanse(k_inv_mont_.data(), sizeof(k_inv_mont_));
+  ready_ = false;
+}
+
+PresignedNonce PrivateKey::Presign(RandomSource& random) const {
+  Scalar fresh;
+  random.Fill(fresh);
+  // The fresh bytes stand where RFC 6979 puts the message hash: k depends on the key and on
+  // them, never on anything an outsider chooses.
+  NonceGenerator nonces(impl_->bytes.bytes().first<kScalarSize>(), ReduceModOrder(fresh));
+  OPENSSL_cleanse(fresh.data(), fresh.size());
+  PresignedNonce out;
+  Scalar k;
+  for (;;) {
+    nonces.Next(k.data());
+    if (IsValidScalar(k) && NonceParts(k, out.r_, out.k_inv_mont_)) break;
+  }
+  OPENSSL_cleanse(k.data(), k.size());
+  out.ready_ = true;
+  return out;
+}
+
+Signature PrivateKey::SignPresigned(std::span<const uint8_t> message, PresignedNonce nonce) const {
+  if (!nonce.ready_) return Sign(message);
+  const Scalar e = ReduceModOrder(Sha256Of(message));
+  Signature sig{};
+  const bool ok = SignWithParts(impl_->d_mont, nonce.r_, nonce.k_inv_mont_, e, sig);
+  nonce.Wipe();
+  if (!ok) return Sign(message);  // s = 0: probability about 2^-256
   NormalizeLowS(sig);
   return sig;
 }

@@ -49,6 +49,27 @@ class PublicKey {
   std::shared_ptr<const Impl> impl_;
 };
 
+// A nonce made ahead of the message it will sign (PrivateKey::Presign): r = x(kG) mod n and
+// k^-1, so that the signature itself is two multiplications. Used once: SignPresigned takes it
+// and wipes it; moved-from and destroyed nonces are wiped too.
+class PresignedNonce {
+ public:
+  PresignedNonce() = default;
+  PresignedNonce(PresignedNonce&& other) noexcept;
+  PresignedNonce& operator=(PresignedNonce&& other) noexcept;
+  PresignedNonce(const PresignedNonce&) = delete;
+  PresignedNonce& operator=(const PresignedNonce&) = delete;
+  ~PresignedNonce();
+  bool ready() const { return ready_; }
+
+ private:
+  friend class PrivateKey;
+  void Wipe();
+  std::array<uint8_t, 32> r_{};
+  std::array<uint64_t, 4> k_inv_mont_{};  // p256_scalar Montgomery form
+  bool ready_ = false;
+};
+
 class PrivateKey {
  public:
   // A 32-byte big-endian scalar d with 1 <= d < n. The error never contains the bytes.
@@ -68,6 +89,12 @@ class PrivateKey {
   // Signs SHA-256(message) with a deterministic nonce (RFC 6979, HMAC-SHA256) and returns a
   // low-S signature (s <= n/2), so the same key and message always give the same bytes.
   Signature Sign(std::span<const uint8_t> message) const;
+  // A nonce for one later SignPresigned: k from HMAC-DRBG over the key and 32 fresh bytes of
+  // `random` (hedged: a weak source alone does not expose the key), then r and k^-1.
+  PresignedNonce Presign(RandomSource& random) const;
+  // Signs SHA-256(message) with a nonce from Presign (consumed; a nonce that is not ready falls
+  // back to Sign). A valid low-S ECDSA signature like Sign's, but not deterministic.
+  Signature SignPresigned(std::span<const uint8_t> message, PresignedNonce nonce) const;
   const SecretBytes& bytes() const;  // the 32-byte scalar, big-endian
 
   // Never printable, so a key cannot end up in a log line by accident.

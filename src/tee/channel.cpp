@@ -420,6 +420,7 @@ void Channel::WorkerLoop() {
       queue_.pop_front();
     }
     Serve(request);
+    if (options_.after_serve) options_.after_serve();
   }
 }
 

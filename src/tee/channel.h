@@ -59,6 +59,9 @@ struct ChannelOptions {
   // a worker (two thread wake-ups fewer per call). Only for handlers that never block and never
   // make a call back over this channel (that would deadlock the reader); unset: none.
   std::function<bool(const v1::Frame&)> serve_on_reader;
+  // Run by a worker thread after each request it served has been answered: work that can wait
+  // until the caller has its answer (preparing for the next request); unset: none.
+  std::function<void()> after_serve;
 };
 
 // Canonical status ⇄ neosl.tee.v1.Status. Unknown code numbers become UNKNOWN.

@@ -348,5 +348,36 @@ TEST(P256PrivateKeyTest, MovedKeyKeepsWorking) {
   EXPECT_EQ(assigned.Sign(Bytes("m")), before);
 }
 
+TEST(P256PresignTest, APresignedSignatureVerifiesIsLowSAndBindsTheMessage) {
+  DeterministicRandom random(7);
+  PrivateKey key = PrivateKey::Generate(random);
+  SecureRandom& fresh = SecureRandom::Instance();
+  for (int i = 0; i < 32; ++i) {
+    const std::string message = "result " + std::to_string(i);
+    PresignedNonce nonce = key.Presign(fresh);
+    ASSERT_TRUE(nonce.ready());
+    const Signature sig = key.SignPresigned(Bytes(message), std::move(nonce));
+    EXPECT_FALSE(nonce.ready());  // NOLINT(bugprone-use-after-move): moved-from nonces are wiped
+    EXPECT_TRUE(key.public_key().Verify(Bytes(message), sig)) << i;
+    EXPECT_FALSE(key.public_key().Verify(Bytes(message + "!"), sig)) << i;
+    // Low-S: s <= n/2, whose top byte is at most 0x7f.
+    EXPECT_LE(sig[32], 0x7f) << i;
+  }
+}
+
+TEST(P256PresignTest, EachNonceIsFreshAndAMissingOneFallsBackToRfc6979) {
+  DeterministicRandom random(8);
+  PrivateKey key = PrivateKey::Generate(random);
+  DeterministicRandom draws(9);
+  // The same message under two presigned nonces: different r (a repeated k would leak the key).
+  const Signature a = key.SignPresigned(Bytes("m"), key.Presign(draws));
+  const Signature b = key.SignPresigned(Bytes("m"), key.Presign(draws));
+  EXPECT_NE(std::vector<uint8_t>(a.begin(), a.begin() + 32), std::vector<uint8_t>(b.begin(), b.begin() + 32));
+  EXPECT_TRUE(key.public_key().Verify(Bytes("m"), a));
+  EXPECT_TRUE(key.public_key().Verify(Bytes("m"), b));
+  // No nonce prepared: the deterministic signature.
+  EXPECT_EQ(key.SignPresigned(Bytes("m"), PresignedNonce()), key.Sign(Bytes("m")));
+}
+
 }  // namespace
 }  // namespace neosl::crypto
