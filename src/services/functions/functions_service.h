@@ -6,8 +6,9 @@
 // lines of running invocations out to log streams.
 //
 // Nothing here blocks a gRPC thread: store transactions, calls to the secrets service and the
-// runtime's syntax check run on the service's own few threads (WorkQueue), and an invocation
-// waits for the runtime by callback.
+// runtime's syntax check run on the service's own few threads (WorkQueue), an invocation waits
+// for the runtime by callback, and executions are stored in batches by one writer thread
+// (ExecutionWriter), which answers each invocation once its record is committed.
 #pragma once
 
 #include <atomic>
