@@ -3,7 +3,7 @@
 // end cleanly at Stop.
 #include <atomic>
 #include <chrono>
-#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -55,74 +55,80 @@ class Gate {
   std::atomic<int> entered_{0};
 };
 
-ServerOptions Options(int handler_threads) {
-  ServerOptions o;
-  o.listen = "127.0.0.1:0";
-  o.threads = 1;  // one event loop: a blocking handler on it would stall every connection
-  o.handler_threads = handler_threads;
-  o.blocking = [](const HttpRequest& r) { return r.Path() == "/slow"; };
-  return o;
-}
+// One event loop (a blocking handler on it would stall every connection) and `handler_threads`
+// for the /slow requests.
+class HttpServerHandlerThreads : public ::testing::Test {
+ protected:
+  void Start(int handler_threads) {
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.threads = 1;
+    o.handler_threads = handler_threads;
+    o.blocking = [](const HttpRequest& r) { return r.Path() == "/slow"; };
+    server_ = std::make_unique<HttpServer>(o, [this](const HttpRequest& q, HttpResponse& r) { gate_.Handle(q, r); });
+    auto address = server_->Start();
+    ASSERT_TRUE(address.ok()) << address.status().ToString();
+    address_ = *address;
+  }
+  void TearDown() override {
+    gate_.Open();
+    if (server_) server_->Stop();
+  }
 
-TEST(HttpServerHandlerThreads, ABlockingRequestDoesNotHoldUpOtherConnections) {
-  Gate gate;
-  HttpServer server(Options(2), [&gate](const HttpRequest& q, HttpResponse& r) { gate.Handle(q, r); });
-  auto address = server.Start();
-  ASSERT_TRUE(address.ok()) << address.status().ToString();
+  Gate gate_;
+  std::unique_ptr<HttpServer> server_;
+  std::string address_;
+};
 
-  RawConnection slow(*address), fast(*address);
+TEST_F(HttpServerHandlerThreads, ABlockingRequestDoesNotHoldUpOtherConnections) {
+  ASSERT_NO_FATAL_FAILURE(Start(2));
+
+  RawConnection slow(address_), fast(address_);
   ASSERT_TRUE(slow.Send(Get("/slow")));
-  ASSERT_TRUE(gate.WaitEntered(1));
+  ASSERT_TRUE(gate_.WaitEntered(1));
   ASSERT_TRUE(fast.Send(Get("/fast")));
   auto answer = fast.ReadResponse(10s);
   EXPECT_EQ(answer.status, 200);
   EXPECT_EQ(answer.body, "fast");
 
-  gate.Open();
+  gate_.Open();
   auto late = slow.ReadResponse(10s);
   EXPECT_EQ(late.status, 200);
   EXPECT_EQ(late.body, "slow");
-  server.Stop();
 }
 
-TEST(HttpServerHandlerThreads, PipelinedRequestsStayInOrder) {
-  Gate gate;
-  HttpServer server(Options(2), [&gate](const HttpRequest& q, HttpResponse& r) { gate.Handle(q, r); });
-  auto address = server.Start();
-  ASSERT_TRUE(address.ok()) << address.status().ToString();
+TEST_F(HttpServerHandlerThreads, PipelinedRequestsStayInOrder) {
+  ASSERT_NO_FATAL_FAILURE(Start(2));
 
-  RawConnection c(*address);
+  RawConnection c(address_);
   ASSERT_TRUE(c.Send(Get("/slow") + Get("/fast") + Get("/slow")));
-  ASSERT_TRUE(gate.WaitEntered(1));
-  gate.Open();
+  ASSERT_TRUE(gate_.WaitEntered(1));
+  gate_.Open();
   EXPECT_EQ(c.ReadResponse(10s).body, "slow");
   EXPECT_EQ(c.ReadResponse(10s).body, "fast");
   EXPECT_EQ(c.ReadResponse(10s).body, "slow");
-  server.Stop();
 }
 
-TEST(HttpServerHandlerThreads, StopWaitsForTheRunningHandlerAndNothingRunsAfterIt) {
-  Gate gate;
-  HttpServer server(Options(1), [&gate](const HttpRequest& q, HttpResponse& r) { gate.Handle(q, r); });
-  auto address = server.Start();
-  ASSERT_TRUE(address.ok()) << address.status().ToString();
+TEST_F(HttpServerHandlerThreads, StopWaitsForTheRunningHandlerAndNothingRunsAfterIt) {
+  ASSERT_NO_FATAL_FAILURE(Start(1));
 
-  RawConnection first(*address), second(*address);
+  RawConnection first(address_), second(address_);
   ASSERT_TRUE(first.Send(Get("/slow")));
-  ASSERT_TRUE(gate.WaitEntered(1));
+  ASSERT_TRUE(gate_.WaitEntered(1));
   ASSERT_TRUE(second.Send(Get("/slow")));  // waits for the one handler thread
-  // A fast answer on a third connection shows the loop has read (and queued) the second.
-  RawConnection probe(*address);
+  // By the time a third connection is answered the loop has (almost surely) queued the second;
+  // either way, nothing may run once Stop has returned.
+  RawConnection probe(address_);
   ASSERT_TRUE(probe.Send(Get("/fast")));
   ASSERT_EQ(probe.ReadResponse(10s).status, 200);
 
-  std::thread stopper([&server] { server.Stop(); });
-  gate.Open();     // Stop cannot return before the running handler does
+  std::thread stopper([this] { server_->Stop(); });
+  gate_.Open();    // Stop cannot return before the running handler does
   stopper.join();  // … and returns once it has, the queued one run or dropped
-  const int ran = gate.entered();
+  const int ran = gate_.entered();
   EXPECT_GE(ran, 1);
   EXPECT_TRUE(second.WaitForClose(10s));
-  EXPECT_EQ(gate.entered(), ran) << "a handler ran after Stop returned";
+  EXPECT_EQ(gate_.entered(), ran) << "a handler ran after Stop returned";
 }
 
 }  // namespace

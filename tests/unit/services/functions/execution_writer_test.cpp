@@ -88,8 +88,10 @@ TEST_F(ExecutionBatchTest, OneTransactionOneStatusEachAndADeletedFunctionFailsAl
 TEST_F(ExecutionBatchTest, ABatchKeepsOnlyTheNewestMaxKept) {
   AddFunction("fn_aaaaaaaaaaaaaaaaaaaa");
   std::vector<ExecutionRecord> records;
-  for (int i = 0; i < 7; ++i) records.push_back(Execution("ex_" + std::to_string(i), "fn_aaaaaaaaaaaaaaaaaaaa"));
   std::vector<ExecutionRecord*> batch;
+  records.reserve(7);
+  batch.reserve(7);
+  for (int i = 0; i < 7; ++i) records.push_back(Execution("ex_" + std::to_string(i), "fn_aaaaaaaaaaaaaaaaaaaa"));
   for (auto& r : records) batch.push_back(&r);
   for (const auto& s : functions_->AddExecutions(batch, 3)) EXPECT_TRUE(s.ok()) << s.ToString();
   auto kept = functions_->ListExecutions(kAccount, "fn_aaaaaaaaaaaaaaaaaaaa", 0, 100);
