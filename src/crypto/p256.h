@@ -109,7 +109,8 @@ class PrivateKey {
 
 namespace internal {
 // The RFC 6979 nonce k that Sign uses for `message`: the first HMAC-DRBG output in [1, n-1].
-// Exposed only so tests can check k against the RFC's vectors.
+// Exposed so tests can check k against the RFC's vectors, and for ECVRF (crypto/ecvrf.h), whose
+// nonce (RFC 9381 section 5.4.2.1) is this one with the message point_to_string(H).
 SecretBytes Rfc6979Nonce(const PrivateKey& key, std::span<const uint8_t> message);
 }  // namespace internal
 
