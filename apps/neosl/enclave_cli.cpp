@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "crypto/ecies.h"
+#include "crypto/ecvrf.h"
 #include "crypto/hash.h"
 #include "tee/attestation.h"
 #include "tee/channel.h"
@@ -38,6 +39,8 @@
 
 namespace neosl::app {
 namespace {
+
+constexpr size_t kMaxVrfAlphaBytes = 4096;
 
 namespace json = boost::json;
 namespace v1 = neosl::tee::v1;
@@ -283,6 +286,19 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
       out->set_report(compressed(keys.report));
       out->set_ecies(compressed(keys.ecies));
       out->set_measurement(std::string(st.measurement.begin(), st.measurement.end()));
+      return r;
+    }
+    case v1::EcallRequest::kVrfProve: {
+      const std::string& alpha = req.vrf_prove().alpha();
+      if (alpha.size() > kMaxVrfAlphaBytes) {
+        return Error(InvalidArgumentError("vrf_prove: alpha is over " + std::to_string(kMaxVrfAlphaBytes) + " bytes"));
+      }
+      const crypto::ecvrf::Proof pi =
+          crypto::ecvrf::Prove(st.keys->vrf, std::span(reinterpret_cast<const uint8_t*>(alpha.data()), alpha.size()));
+      auto beta = crypto::ecvrf::ProofToHash(pi);
+      if (!beta.ok()) return Error(InternalError("vrf_prove: the enclave's own proof does not decode"));
+      r.mutable_vrf_proof()->set_proof(std::string(pi.begin(), pi.end()));
+      r.mutable_vrf_proof()->set_output(std::string(beta->begin(), beta->end()));
       return r;
     }
     case v1::EcallRequest::kSign: {

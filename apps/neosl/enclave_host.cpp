@@ -11,6 +11,7 @@
 #include "apps/neosl/serve.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "crypto/ecvrf.h"
 #include "tee/measurement.h"
 #include "tee/sealing.h"
 
@@ -193,6 +194,33 @@ StatusOr<crypto::Signature> RunningEnclave::SignReport(std::span<const uint8_t> 
   std::copy(sig.begin(), sig.end(), s.begin());
   if (!key.Verify(message, s)) return InternalError("the enclave's report signature does not verify");
   return s;
+}
+
+StatusOr<crypto::PublicKey> RunningEnclave::VrfKey() {
+  v1::EcallRequest req;
+  req.mutable_get_public_keys();
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->CallRetrying(req, timeout));
+  const std::string& key = r.public_keys().vrf();
+  return crypto::PublicKey::FromBytes(std::span(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+}
+
+StatusOr<RunningEnclave::VrfResult> RunningEnclave::VrfProve(std::span<const uint8_t> alpha) {
+  ASSIGN_OR_RETURN(crypto::PublicKey key, VrfKey());
+  v1::EcallRequest req;
+  req.mutable_vrf_prove()->set_alpha(std::string(alpha.begin(), alpha.end()));
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->CallRetrying(req, timeout));
+  const std::string& proof = r.vrf_proof().proof();
+  const std::string& output = r.vrf_proof().output();
+  VrfResult out{};
+  if (proof.size() != out.proof.size() || output.size() != out.output.size()) {
+    return InternalError("the enclave returned a VRF proof of the wrong size");
+  }
+  std::copy(proof.begin(), proof.end(), out.proof.begin());
+  std::copy(output.begin(), output.end(), out.output.begin());
+  const auto compressed = key.Compressed();
+  auto beta = crypto::ecvrf::Verify(compressed, out.proof, alpha);
+  if (!beta.ok() || *beta != out.output) return InternalError("the enclave's VRF proof does not verify");
+  return out;
 }
 
 void RunningEnclave::Stop() {

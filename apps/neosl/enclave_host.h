@@ -2,6 +2,7 @@
 // signer, and the calls the gateway makes (readiness, attestation).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -43,6 +44,15 @@ struct RunningEnclave {
   // key before it is returned).
   StatusOr<crypto::PublicKey> ReportKey();
   StatusOr<crypto::Signature> SignReport(std::span<const uint8_t> message);
+  // The enclave's VRF public key, and its ECVRF proof (RFC 9381, P-256) over `alpha` with the
+  // output beta; the proof is verified against the key before it is returned. Retried across a
+  // restart (the proof is deterministic, so a retry gives the same answer).
+  StatusOr<crypto::PublicKey> VrfKey();
+  struct VrfResult {
+    std::array<uint8_t, 81> proof;
+    std::array<uint8_t, 32> output;
+  };
+  StatusOr<VrfResult> VrfProve(std::span<const uint8_t> alpha);
   void Stop();
   ~RunningEnclave() { Stop(); }
 };

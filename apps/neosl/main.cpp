@@ -15,6 +15,7 @@
 #include "apps/neosl/neo_cli.h"
 #include "apps/neosl/secrets_cli.h"
 #include "apps/neosl/serve.h"
+#include "apps/neosl/vrf_cli.h"
 #include "core/config.h"
 #include "mesh/tls.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   auto run_secrets = neosl::app::AddSecretsCommands(app);
   auto run_fn = neosl::app::AddFnCommands(app);
   auto run_fn_simulate = neosl::app::AddFnSimulate(app);
+  auto run_vrf = neosl::app::AddVrfCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
   if (int rc = run_secrets(); rc >= 0) return rc;
   if (int rc = run_fn_simulate(); rc >= 0) return rc;
   if (int rc = run_fn(); rc >= 0) return rc;
+  if (int rc = run_vrf(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

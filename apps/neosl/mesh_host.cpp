@@ -15,6 +15,7 @@
 #include "services/echo/echo_service.h"
 #include "services/functions/functions_service.h"
 #include "services/functions/unavailable_service.h"
+#include "services/random/random_service.h"
 #include "services/secrets/audit_log.h"
 #include "services/secrets/secrets_service.h"
 #include "tee/measurement.h"
@@ -201,10 +202,23 @@ StatusOr<std::unique_ptr<grpc::Service>> MakeFunctionsService(const Config& conf
                                                       std::move(report), options);
 }
 
+// The random service of this process, proving with its enclave's VRF key.
+StatusOr<std::unique_ptr<services::RandomService>> MakeRandomService(MeshHost& host, RunningEnclave& enclave,
+                                                                     store::Store& store, const Clock& clock,
+                                                                     RandomSource& random) {
+  ASSIGN_OR_RETURN(crypto::PublicKey vrf_key, enclave.VrfKey());
+  services::VrfProver prover = [&enclave](std::span<const uint8_t> alpha) -> StatusOr<services::VrfAnswer> {
+    ASSIGN_OR_RETURN(RunningEnclave::VrfResult r, enclave.VrfProve(alpha));
+    return services::VrfAnswer{r.proof, r.output};
+  };
+  return std::make_unique<services::RandomService>(*host.pipeline, store, std::move(prover), std::move(vrf_key), clock,
+                                                   random);
+}
+
 }  // namespace
 
 const std::vector<std::string>& MeshRoles() {
-  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets", "functions"};
+  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets", "functions", "random"};
   return roles;
 }
 
@@ -278,6 +292,9 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
                      MakeFunctionsService(config, *host, enclave_ref, store, runner, *functions_client, clock, random));
     host->services.push_back(std::move(functions));
     host->service_clients.push_back(std::move(functions_client));
+    ASSIGN_OR_RETURN(auto random_service, MakeRandomService(*host, enclave_ref, store, clock, random));
+    host->random = random_service.get();
+    host->services.push_back(std::move(random_service));
     for (auto& s : host->services) host->server->AddService(s.get());
     ASSIGN_OR_RETURN(std::string bound, host->server->Start());
     (void)bound;
@@ -285,7 +302,7 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
         std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation), *host->registry,
                                            mesh::InProcessChannels(*host->server, "gateway"), clock, random);
     for (std::string_view service : {services::EchoService::kIdentity, services::SecretsService::kIdentity,
-                                     services::FunctionsService::kIdentity}) {
+                                     services::FunctionsService::kIdentity, services::RandomService::kIdentity}) {
       ASSIGN_OR_RETURN(auto reg, host->registry->Register(mesh::Endpoint{
                                      std::string(service), host->instance, "inproc", NEOSL_VERSION, true, {}}));
       host->registrations.push_back(std::move(reg));
@@ -319,6 +336,10 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     ASSIGN_OR_RETURN(auto functions,
                      MakeFunctionsService(config, *host, enclave_ref, store, runner, *client, clock, random));
     host->services.push_back(std::move(functions));
+  } else if (role == "random") {
+    ASSIGN_OR_RETURN(auto random_service, MakeRandomService(*host, enclave_ref, store, clock, random));
+    host->random = random_service.get();
+    host->services.push_back(std::move(random_service));
   }
   host->service_clients.push_back(std::move(client));
   for (auto& s : host->services) host->server->AddService(s.get());

@@ -33,6 +33,9 @@ namespace neosl::services::secrets {
 class AuditSigner;
 class AuditLog;
 }  // namespace neosl::services::secrets
+namespace neosl::services {
+class RandomService;
+}  // namespace neosl::services
 
 namespace neosl::app {
 
@@ -56,6 +59,8 @@ struct MeshHost {
   std::unique_ptr<services::secrets::AuditSigner> audit_signer;
   std::unique_ptr<services::secrets::AuditLog> audit_log;
   std::vector<std::unique_ptr<grpc::Service>> services;
+  // The random service among `services` (roles all and random), for the chain relay's answers.
+  services::RandomService* random = nullptr;
   std::vector<std::unique_ptr<mesh::Registration>> registrations;
   std::string bound;  // the gRPC address of a service role
 
@@ -68,7 +73,8 @@ struct MeshHost {
   ~MeshHost();
 };
 
-// Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets", "functions").
+// Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets", "functions",
+// "random").
 // `enclave` supplies evidence for attestation, seals secrets and holds the report key results are
 // signed with; `store` is this process's store. `runner` runs JavaScript for the functions service
 // (roles all and functions) and must outlive the host; null: no runtime in this process, and the

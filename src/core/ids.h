@@ -55,10 +55,16 @@ struct ExecutionIdTag {
   static constexpr size_t kChars = 20;
 };
 
+struct RandomRequestIdTag {
+  static constexpr std::string_view kPrefix = "rnd_";
+  static constexpr size_t kChars = 20;
+};
+
 using AccountId = StrongId<AccountIdTag>;
 using ApiKeyId = StrongId<ApiKeyIdTag>;
 using FunctionId = StrongId<FunctionIdTag>;
 using ExecutionId = StrongId<ExecutionIdTag>;
+using RandomRequestId = StrongId<RandomRequestIdTag>;
 
 template <typename Tag>
 StrongId<Tag> StrongId<Tag>::Generate(RandomSource& random) {

@@ -426,6 +426,48 @@ void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::v
   }
 }
 
+namespace {
+
+// Random (docs/random.md): verifiable words from the enclave's VRF key.
+std::vector<MeshRoute> RandomRoutes() {
+  constexpr char kHex[] = "0123456789abcdefABCDEF";
+  auto hex = [&](int64_t min_bytes, int64_t max_bytes, const char* pattern) {
+    return String().Length(2 * min_bytes, 2 * max_bytes).Charset(kHex, pattern);
+  };
+  auto generate = Object(
+      {{"seed", hex(0, 64, "^([0-9a-fA-F]{2}){0,64}$").Describe("optional: your own bytes, bound into alpha (≤ 64)")},
+       {"num_words", Integer().Range(1, 500).Describe("how many 32-byte words"), kRequired}});
+  auto result = Object({{"request_id", String().Describe("rnd_…")},
+                        {"seed", String().Describe("hex, as given")},
+                        {"num_words", Integer()},
+                        {"alpha", String().Describe("hex: the VRF input, binding account, request id and seed")},
+                        {"randomness", Array(String()).Describe("the words, hex: SHA-256(output ‖ U32BE(i))")},
+                        {"output", String().Describe("hex: beta = ECVRF_proof_to_hash(proof)")},
+                        {"proof", String().Describe("hex: ECVRF-P256-SHA256-TAI proof (81 bytes)")},
+                        {"public_key", String().Describe("hex: the enclave's VRF key, as in /v1/attestation")},
+                        {"created_at", String()}});
+  auto verify = Object(
+      {{"public_key", hex(33, 65, "^[0-9a-fA-F]{66,130}$").Describe("a P-256 point, compressed or not"), kRequired},
+       {"alpha", hex(0, 4096, "^([0-9a-fA-F]{2}){0,4096}$"), kRequired},
+       {"proof", hex(1, 256, "^([0-9a-fA-F]{2}){1,256}$").Describe("81 bytes for this suite"), kRequired},
+       {"num_words", Integer().Range(0, 500).Describe("also derive this many words from the output")}});
+  auto verified = Object({{"valid", Boolean()},
+                          {"reason", String().Describe("why not, when not valid")},
+                          {"output", String()},
+                          {"randomness", Array(String())}});
+  return {
+      MeshRoute{"POST", "/v1/random", "GenerateRandom", "Draw verifiable random words (ECVRF, RFC 9381)", "random",
+                Role::kInvoker, "random", "/neosl.random.v1.Random/GenerateRandom", generate, result},
+      MeshRoute{"GET", "/v1/random/{id}", "GetRandom", "A random request again: the same words and proof", "random",
+                Role::kViewer, "random", "/neosl.random.v1.Random/GetRandom", nullptr, result},
+      MeshRoute{"POST", "/v1/random/verify", "VerifyRandom",
+                "Check any ECVRF-P256-SHA256-TAI proof against any public key", "random", Role::kViewer, "random",
+                "/neosl.random.v1.Random/VerifyRandom", verify, verified},
+  };
+}
+
+}  // namespace
+
 std::vector<MeshRoute> BuiltinMeshRoutes() {
   auto echo_request = Object({{"message", String().Length(0, 4096).Describe("returned as sent"), kRequired},
                               {"delay_ms", Integer().Range(0, 60000).Describe("answer after this long")},
@@ -490,6 +532,8 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
                 "echo", "/neosl.echo.v1.Echo/Relay", relay_request, echo_response},
   };
   routes.insert(routes.end(), others.begin(), others.end());
+  std::vector<MeshRoute> random = RandomRoutes();
+  routes.insert(routes.end(), random.begin(), random.end());
   return routes;
 }
 

@@ -308,7 +308,7 @@ allowed_calls:
   - target_service: pricefeed
     operations: [GetPrice, CreateFeed, GetFeed, ListFeeds, DeleteFeed, SubscribePrices]
   - target_service: random
-    operations: [GenerateRandom, VerifyRandom]
+    operations: [GenerateRandom, GetRandom, VerifyRandom]
   - target_service: oracle
     operations: [CreateOracleRequest, GetOracleRequest]
 ---

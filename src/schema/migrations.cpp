@@ -257,6 +257,37 @@ CREATE TABLE executions (
 );
 CREATE UNIQUE INDEX executions_by_function ON executions(function_id, seq DESC);
 )sql"},
+      // Random (docs/random.md): each API request with its VRF input and proof, so that it is
+      // answered the same way every time; the words are derived from `output` when read.
+      {5, "random requests",
+       R"sql(
+CREATE TABLE random_requests (
+  id             TEXT PRIMARY KEY,
+  account_id     TEXT NOT NULL,
+  seed           BLOB NOT NULL,
+  num_words      INTEGER NOT NULL CHECK (num_words BETWEEN 1 AND 500),
+  alpha          BLOB NOT NULL,
+  output         BLOB NOT NULL,
+  proof          BLOB NOT NULL,
+  public_key     BLOB NOT NULL,
+  created_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX random_requests_by_account ON random_requests(account_id, created_at_ms);
+)sql",
+       R"sql(
+CREATE TABLE random_requests (
+  id             TEXT PRIMARY KEY,
+  account_id     TEXT NOT NULL,
+  seed           BYTEA NOT NULL,
+  num_words      BIGINT NOT NULL CHECK (num_words BETWEEN 1 AND 500),
+  alpha          BYTEA NOT NULL,
+  output         BYTEA NOT NULL,
+  proof          BYTEA NOT NULL,
+  public_key     BYTEA NOT NULL,
+  created_at_ms  BIGINT NOT NULL
+);
+CREATE INDEX random_requests_by_account ON random_requests(account_id, created_at_ms);
+)sql"},
   };
   return kMigrations;
 }

@@ -231,6 +231,9 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/functions/{id}/invoke", "post"},
                                                                {"/v1/functions/{id}/executions", "get"},
                                                                {"/v1/executions/{id}", "get"},
+                                                               {"/v1/random", "post"},
+                                                               {"/v1/random/{id}", "get"},
+                                                               {"/v1/random/verify", "post"},
                                                                {"/v1/ws", "get"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();
