@@ -288,6 +288,78 @@ CREATE TABLE random_requests (
 );
 CREATE INDEX random_requests_by_account ON random_requests(account_id, created_at_ms);
 )sql"},
+      // Requests from the chain (docs/chain-requests.md, "The relay"): one row per ServiceRequest,
+      // keyed by the emitting contract and its request id so that a replayed notification is a
+      // no-op; the answer and the signed callback transaction are stored before they are sent.
+      // request_id is the Integer's decimal text (NeoVM integers reach 256 bits). The cursor is
+      // the last block whose requests are all recorded: where following resumes.
+      {6, "chain requests",
+       R"sql(
+CREATE TABLE chain_requests (
+  contract            TEXT NOT NULL,
+  request_id          TEXT NOT NULL,
+  tx_hash             TEXT NOT NULL,
+  notification_index  INTEGER NOT NULL,
+  block_index         INTEGER NOT NULL,
+  requester           TEXT NOT NULL,
+  service             TEXT NOT NULL,
+  payload             BLOB NOT NULL,
+  callback            TEXT NOT NULL,
+  status              TEXT NOT NULL
+                      CHECK (status IN ('received', 'answering', 'sent', 'answered', 'failed')),
+  answer_code         INTEGER,
+  answer_result       BLOB,
+  answer_signature    BLOB,
+  answer_tx_hash      TEXT,
+  answer_tx           BLOB,
+  answer_block_index  INTEGER,
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  error               TEXT NOT NULL DEFAULT '',
+  received_at_ms      INTEGER NOT NULL,
+  updated_at_ms       INTEGER NOT NULL,
+  answered_at_ms      INTEGER,
+  PRIMARY KEY (contract, request_id)
+);
+CREATE INDEX chain_requests_by_status ON chain_requests(status, block_index);
+CREATE TABLE chain_request_cursors (
+  name                TEXT PRIMARY KEY,
+  block_index         INTEGER NOT NULL,
+  updated_at_ms       INTEGER NOT NULL
+);
+)sql",
+       R"sql(
+CREATE TABLE chain_requests (
+  contract            TEXT NOT NULL,
+  request_id          TEXT NOT NULL,
+  tx_hash             TEXT NOT NULL,
+  notification_index  BIGINT NOT NULL,
+  block_index         BIGINT NOT NULL,
+  requester           TEXT NOT NULL,
+  service             TEXT NOT NULL,
+  payload             BYTEA NOT NULL,
+  callback            TEXT NOT NULL,
+  status              TEXT NOT NULL
+                      CHECK (status IN ('received', 'answering', 'sent', 'answered', 'failed')),
+  answer_code         BIGINT,
+  answer_result       BYTEA,
+  answer_signature    BYTEA,
+  answer_tx_hash      TEXT,
+  answer_tx           BYTEA,
+  answer_block_index  BIGINT,
+  attempts            BIGINT NOT NULL DEFAULT 0,
+  error               TEXT NOT NULL DEFAULT '',
+  received_at_ms      BIGINT NOT NULL,
+  updated_at_ms       BIGINT NOT NULL,
+  answered_at_ms      BIGINT,
+  PRIMARY KEY (contract, request_id)
+);
+CREATE INDEX chain_requests_by_status ON chain_requests(status, block_index);
+CREATE TABLE chain_request_cursors (
+  name                TEXT PRIMARY KEY,
+  block_index         BIGINT NOT NULL,
+  updated_at_ms       BIGINT NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }
