@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "apps/neosl/chain_reads.h"
+#include "apps/neosl/chain_relay.h"
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_host.h"
 #include "apps/neosl/mesh_host.h"
@@ -244,6 +245,17 @@ int RunServe(const ServeFlags& flags) {
   chain_rpc = std::move(*chain_client);
   chain_for_functions->SetUrl(chain_url);
 
+  // The chain request relay: contracts' ServiceRequest notifications answered by this
+  // process's services, signed by the enclave's Neo account (docs/chain-requests.md).
+  RelayParts relay_parts;
+  std::unique_ptr<chain_requests::Relay> relay;
+  if (config.Bool("chain_requests.enabled") && mesh->random) {
+    auto started = StartRelay(config, devchain.get(), chain_options, *store, *chain_rpc, *enclave, *mesh->random, clock,
+                              random, &relay_parts);
+    if (!started.ok()) return Fail(started.status().Annotate("starting the chain request relay"));
+    relay = std::move(*started);
+  }
+
   RateLimiter limiter(RateLimitConfig::FromConfig(config), clock);
   gateway::Authenticator auth(accounts, hasher);
   gateway::Gateway gw(auth, limiter, random, config.Bool("log.requests"));
@@ -308,6 +320,7 @@ int RunServe(const ServeFlags& flags) {
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
+  relay.reset();  // before the services and the chain it answers with
   mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   mesh.reset();
   if (devchain) devchain->Stop();

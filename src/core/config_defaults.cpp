@@ -84,6 +84,12 @@ chain:
     data_dir: ""              # empty: <data_dir>/devchain
     wallets: 10               # funded development wallets (public keys: `neosl devchain wallets`)
 
+chain_requests:               # answering contracts' ServiceRequest notifications (docs/chain-requests.md)
+  enabled: true               # run the relay in `neosl serve` (role all)
+  confirmations: 0            # blocks after a request's block before it is acted on
+  poll_ms: 1000               # how often a chain.rpc_url node is polled for new blocks
+  devchain_fund_gas: 1000     # on the devchain, GAS the faucet tops the enclave's account up to at start
+
 enclave:
   # sim: a hardened child process with simulated quotes (development; verifiers refuse it unless
   # they allow simulation). sgx: the same program under Gramine-SGX (docs/enclave.md).

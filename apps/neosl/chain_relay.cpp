@@ -1,0 +1,89 @@
+#include "apps/neosl/chain_relay.h"
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "core/log.h"
+#include "devchain/chain.h"
+#include "neo/account.h"
+#include "services/random/random_chain.h"
+
+namespace neosl::app {
+namespace {
+
+constexpr int64_t kDatoshiPerGas = 100'000'000;
+constexpr std::string_view kGasHash = "0xd2a4cff31913016155e38e474a2c06d08be276cf";
+
+// The account's GAS in datoshi (0 when it holds none, or the amount does not parse).
+int64_t GasBalance(neo::RpcClient& rpc, const neo::UInt160& account) {
+  auto balances = rpc.GetNep17Balances(neo::ToAddress(account));
+  if (!balances.ok()) return 0;
+  const auto gas = neo::UInt160::Parse(kGasHash);
+  for (const auto& b : balances->balances) {
+    if (gas.ok() && b.asset_hash == *gas) {
+      int64_t amount = 0;
+      const auto [end, ec] = std::from_chars(b.amount.data(), b.amount.data() + b.amount.size(), amount);
+      if (ec == std::errc::result_out_of_range) return INT64_MAX;  // far more than any top-up
+      return ec == std::errc() && end == b.amount.data() + b.amount.size() ? amount : 0;
+    }
+  }
+  return 0;
+}
+
+// Development only: the faucet tops the enclave's account up to `target` GAS so that it can
+// pay for its answers.
+Status FundOnDevchain(EmbeddedChain& devchain, neo::RpcClient& rpc, const neo::UInt160& account, int64_t target) {
+  const int64_t have = GasBalance(rpc, account);
+  if (target <= 0 || have >= target * kDatoshiPerGas / 2) return Status();
+  auto funded = devchain.chain->Fund(account, target * kDatoshiPerGas - have, /*neo_token=*/false, /*wait=*/true);
+  if (!funded.ok()) return funded.status().Annotate("funding the enclave's account from the devchain faucet");
+  log::Info("devchain faucet funded the enclave's account", {{"account", neo::ToAddress(account)}, {"gas", target}});
+  return Status();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, EmbeddedChain* devchain,
+                                                            const neo::HttpRpcClientOptions& chain_options,
+                                                            store::Store& store, neo::RpcClient& rpc,
+                                                            RunningEnclave& enclave, services::RandomService& random,
+                                                            const Clock& clock, RandomSource& random_source,
+                                                            RelayParts* parts) {
+  const int64_t confirmations = config.Int("chain_requests.confirmations");
+  const int64_t poll_ms = config.Int("chain_requests.poll_ms");
+  if (confirmations < 0 || confirmations > 100) return InvalidArgumentError("chain_requests.confirmations: 0 to 100");
+  if (poll_ms < 10 || poll_ms > 60'000) return InvalidArgumentError("chain_requests.poll_ms: 10 to 60000");
+
+  ASSIGN_OR_RETURN(parts->signer, tee::EnclaveNeoSigner::Create(*enclave.host));
+  if (devchain) {
+    RETURN_IF_ERROR(
+        FundOnDevchain(*devchain, rpc, parts->signer->account(), config.Int("chain_requests.devchain_fund_gas")));
+  }
+  // The subscriber gets a client of its own (the relay's is busy sending and following).
+  ASSIGN_OR_RETURN(parts->subscriber_rpc, neo::HttpRpcClient::Create(chain_options, clock, random_source));
+  chain_requests::SubscriberFactory factory =
+      devchain ? chain_requests::WsSubscriberFactory("ws://" + devchain->rpc_url.substr(7) + "/ws",
+                                                     *parts->subscriber_rpc, random_source)
+               : chain_requests::PollingSubscriberFactory(*parts->subscriber_rpc, random_source,
+                                                          std::chrono::milliseconds(poll_ms));
+  chain_requests::RelayOptions options;
+  options.confirmations = uint32_t(confirmations);
+  // A store that has never followed the chain starts at the next block: requests made before
+  // this platform existed are not its to answer.
+  ASSIGN_OR_RETURN(uint32_t count, rpc.GetBlockCount());
+  options.start_index = count;
+  auto relay = std::make_unique<chain_requests::Relay>(std::move(options), store, rpc, *parts->signer, random_source,
+                                                       std::move(factory), clock);
+  relay->Register("random", services::random::ChainHandler(random, [&enclave](std::span<const uint8_t> message) {
+                    return enclave.SignReport(message);
+                  }));
+  RETURN_IF_ERROR(relay->Start());
+  log::Info("chain request relay running",
+            {{"account", neo::ToAddress(parts->signer->account())}, {"services", "random"}, {"from_block", count}});
+  return relay;
+}
+
+}  // namespace neosl::app

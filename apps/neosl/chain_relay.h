@@ -1,0 +1,37 @@
+// The chain request relay as `neosl serve` runs it (role all): contracts' ServiceRequest
+// notifications answered by this process's services, in transactions signed by the enclave's
+// Neo account (docs/chain-requests.md). On the devchain the faucet tops that account up at start.
+#pragma once
+
+#include <memory>
+
+#include "apps/neosl/devchain_cli.h"
+#include "apps/neosl/enclave_host.h"
+#include "chain_requests/relay.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/random.h"
+#include "neo/rpc_client.h"
+#include "services/random/random_service.h"
+#include "store/store.h"
+#include "tee/enclave_signer.h"
+
+namespace neosl::app {
+
+// What the relay uses besides the store and the chain client; owned by the caller, alive as
+// long as the relay.
+struct RelayParts {
+  std::unique_ptr<tee::EnclaveNeoSigner> signer;
+  std::unique_ptr<neo::HttpRpcClient> subscriber_rpc;
+};
+
+// Starts the relay with the random service registered (chain_requests.* config). `devchain` is
+// the embedded chain, or null with a node at `chain_options.url`.
+StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, EmbeddedChain* devchain,
+                                                            const neo::HttpRpcClientOptions& chain_options,
+                                                            store::Store& store, neo::RpcClient& rpc,
+                                                            RunningEnclave& enclave, services::RandomService& random,
+                                                            const Clock& clock, RandomSource& random_source,
+                                                            RelayParts* parts);
+
+}  // namespace neosl::app
