@@ -71,10 +71,8 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
                                                           std::chrono::milliseconds(poll_ms));
   chain_requests::RelayOptions options;
   options.confirmations = uint32_t(confirmations);
-  // A store that has never followed the chain starts at the next block: requests made before
-  // this platform existed are not its to answer.
-  ASSIGN_OR_RETURN(uint32_t count, rpc.GetBlockCount());
-  options.start_index = count;
+  // A store that has never followed the chain starts after the node's tip (start_index unset):
+  // requests made before this platform existed are not its to answer.
   auto relay = std::make_unique<chain_requests::Relay>(std::move(options), store, rpc, *parts->signer, random_source,
                                                        std::move(factory), clock);
   relay->Register("random", services::random::ChainHandler(random, [&enclave](std::span<const uint8_t> message) {
@@ -82,7 +80,7 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
                   }));
   RETURN_IF_ERROR(relay->Start());
   log::Info("chain request relay running",
-            {{"account", neo::ToAddress(parts->signer->account())}, {"services", "random"}, {"from_block", count}});
+            {{"account", neo::ToAddress(parts->signer->account())}, {"services", "random"}});
   return relay;
 }
 

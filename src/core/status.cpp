@@ -115,4 +115,12 @@ NEOSL_DEFINE_ERROR_(DataLossError, kDataLoss)
 NEOSL_DEFINE_ERROR_(UnauthenticatedError, kUnauthenticated)
 #undef NEOSL_DEFINE_ERROR_
 
+Status FieldViolationError(std::string_view field, std::string message) {
+  std::string description = message;
+  return InvalidArgumentError(std::move(message))
+      .WithDetail(ErrorDetail{"FieldViolation", {}}
+                      .Add("field", std::string(field))
+                      .Add("description", std::move(description)));
+}
+
 }  // namespace neosl

@@ -107,6 +107,9 @@ Status InternalError(std::string message);
 Status UnavailableError(std::string message);
 Status DataLossError(std::string message);
 Status UnauthenticatedError(std::string message);
+// INVALID_ARGUMENT about one request field, with the seed's FieldViolation detail (field and
+// description), which the gateway shows a client as the field to fix.
+Status FieldViolationError(std::string_view field, std::string message);
 
 template <typename T>
 class [[nodiscard]] StatusOr {

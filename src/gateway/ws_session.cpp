@@ -20,11 +20,6 @@ namespace json = boost::json;
 constexpr size_t kMaxIdBytes = 128;
 constexpr size_t kMaxChannelBytes = 64;
 
-Status FieldError(std::string_view field, std::string message) {
-  return InvalidArgumentError(std::string(message))
-      .WithDetail(ErrorDetail{"FieldViolation", {}}.Add("field", std::string(field)).Add("description", message));
-}
-
 std::string Frame(std::string_view type, std::string_view id) {
   json::object o;
   o["type"] = type;
@@ -92,14 +87,16 @@ class WsSession final : public WsConnectionHandler, public std::enable_shared_fr
     boost::system::error_code ec;
     json::value v = json::parse(data, ec);
     if (ec || !v.is_object()) {
-      return SendError(std::nullopt, FieldError("(message)", "a message must be a JSON object: " +
-                                                                 (ec ? ec.message() : std::string("not an object"))));
+      return SendError(std::nullopt,
+                       FieldViolationError("(message)", "a message must be a JSON object: " +
+                                                            (ec ? ec.message() : std::string("not an object"))));
     }
     const json::object& msg = v.as_object();
     std::optional<std::string> id;
     if (const json::value* i = msg.if_contains("id"); i && i->is_string()) id = std::string(i->as_string());
     const json::value* op = msg.if_contains("op");
-    if (!op || !op->is_string()) return SendError(id, FieldError("op", "op must be subscribe, unsubscribe or ping"));
+    if (!op || !op->is_string())
+      return SendError(id, FieldViolationError("op", "op must be subscribe, unsubscribe or ping"));
     std::string_view name = op->as_string();
     if (name == "subscribe") return Subscribe(msg);
     if (name == "unsubscribe") return Unsubscribe(msg);
@@ -109,7 +106,8 @@ class WsSession final : public WsConnectionHandler, public std::enable_shared_fr
       Send(json::serialize(pong));
       return;
     }
-    SendError(id, FieldError("op", "unknown op '" + std::string(name) + "': use subscribe, unsubscribe or ping"));
+    SendError(id,
+              FieldViolationError("op", "unknown op '" + std::string(name) + "': use subscribe, unsubscribe or ping"));
   }
 
   void OnClose() override {
@@ -162,22 +160,22 @@ class WsSession final : public WsConnectionHandler, public std::enable_shared_fr
     std::optional<std::string> id;
     if (const json::value* i = msg.if_contains("id"); i && i->is_string()) id = std::string(i->as_string());
     if (!id || id->empty() || id->size() > kMaxIdBytes) {
-      return SendError(std::nullopt, FieldError("id", "subscribe needs an id: a string of 1 to 128 bytes"));
+      return SendError(std::nullopt, FieldViolationError("id", "subscribe needs an id: a string of 1 to 128 bytes"));
     }
     for (const auto& [key, value] : msg) {
       if (key != "op" && key != "id" && key != "channel" && key != "params") {
-        return SendError(id, FieldError(key, "unknown field '" + std::string(key) + "' in subscribe"));
+        return SendError(id, FieldViolationError(key, "unknown field '" + std::string(key) + "' in subscribe"));
       }
     }
     const json::value* channel_value = msg.if_contains("channel");
     if (!channel_value || !channel_value->is_string() || channel_value->as_string().empty() ||
         channel_value->as_string().size() > kMaxChannelBytes) {
-      return SendError(id, FieldError("channel", "subscribe needs a channel name"));
+      return SendError(id, FieldViolationError("channel", "subscribe needs a channel name"));
     }
     std::string channel_name(channel_value->as_string());
     json::object params;
     if (const json::value* p = msg.if_contains("params")) {
-      if (!p->is_object()) return SendError(id, FieldError("params", "params must be a JSON object"));
+      if (!p->is_object()) return SendError(id, FieldViolationError("params", "params must be a JSON object"));
       params = p->as_object();
     }
     size_t active;
@@ -240,7 +238,7 @@ class WsSession final : public WsConnectionHandler, public std::enable_shared_fr
 
   void Unsubscribe(const json::object& msg) {
     const json::value* i = msg.if_contains("id");
-    if (!i || !i->is_string()) return SendError(std::nullopt, FieldError("id", "unsubscribe needs the id"));
+    if (!i || !i->is_string()) return SendError(std::nullopt, FieldViolationError("id", "unsubscribe needs the id"));
     std::string id(i->as_string());
     Subscription sub;
     {

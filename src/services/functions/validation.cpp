@@ -11,11 +11,7 @@
 namespace neosl::services::functions {
 
 Status FieldError(std::string_view field, std::string message) {
-  std::string description = message;
-  return InvalidArgumentError(std::move(message))
-      .WithDetail(ErrorDetail{"FieldViolation", {}}
-                      .Add("field", std::string(field))
-                      .Add("description", std::move(description)));
+  return FieldViolationError(field, std::move(message));
 }
 
 bool IsUtf8(std::string_view text) {

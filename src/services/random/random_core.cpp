@@ -23,14 +23,6 @@ std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-Status FieldError(std::string_view field, std::string message) {
-  std::string description = message;
-  return InvalidArgumentError(std::move(message))
-      .WithDetail(ErrorDetail{"FieldViolation", {}}
-                      .Add("field", std::string(field))
-                      .Add("description", std::move(description)));
-}
-
 }  // namespace
 
 std::vector<uint8_t> Alpha(std::string_view account, std::string_view request_id, std::span<const uint8_t> seed) {
@@ -83,19 +75,19 @@ StatusOr<std::vector<uint8_t>> ChainResult(std::string_view request_id, const st
 
 StatusOr<std::vector<uint8_t>> ParseSeed(std::string_view hex) {
   if (hex.size() > 2 * kMaxSeedBytes) {
-    return FieldError("seed", "seed is over " + std::to_string(kMaxSeedBytes) + " bytes (" +
-                                  std::to_string(2 * kMaxSeedBytes) + " hex digits)");
+    return FieldViolationError("seed", "seed is over " + std::to_string(kMaxSeedBytes) + " bytes (" +
+                                           std::to_string(2 * kMaxSeedBytes) + " hex digits)");
   }
   auto bytes = HexDecode(hex);
-  if (!bytes) return FieldError("seed", "seed must be hex digits, an even number of them");
+  if (!bytes) return FieldViolationError("seed", "seed must be hex digits, an even number of them");
   return *bytes;
 }
 
 Status CheckWordCount(int64_t n, bool allow_zero) {
   const int64_t low = allow_zero ? 0 : 1;
   if (n < low || n > kMaxWords) {
-    return FieldError("num_words", "num_words must be " + std::to_string(low) + " to " + std::to_string(kMaxWords) +
-                                       ", not " + std::to_string(n));
+    return FieldViolationError("num_words", "num_words must be " + std::to_string(low) + " to " +
+                                                std::to_string(kMaxWords) + ", not " + std::to_string(n));
   }
   return Status();
 }

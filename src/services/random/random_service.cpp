@@ -20,17 +20,9 @@ StatusOr<AccountId> CallerAccount(const mesh::CallContext& call) {
   return AccountId(call.account);
 }
 
-Status FieldError(std::string_view field, std::string message) {
-  std::string description = message;
-  return InvalidArgumentError(std::move(message))
-      .WithDetail(ErrorDetail{"FieldViolation", {}}
-                      .Add("field", std::string(field))
-                      .Add("description", std::move(description)));
-}
-
 StatusOr<std::vector<uint8_t>> HexField(std::string_view field, std::string_view hex) {
   auto bytes = HexDecode(hex);
-  if (!bytes) return FieldError(field, std::string(field) + " must be hex digits, an even number of them");
+  if (!bytes) return FieldViolationError(field, std::string(field) + " must be hex digits, an even number of them");
   return *bytes;
 }
 
@@ -94,7 +86,7 @@ StatusOr<RandomService::Drawn> RandomService::Draw(std::string_view account, std
                                                    std::span<const uint8_t> seed, int num_words) {
   RETURN_IF_ERROR(random::CheckWordCount(num_words));
   if (seed.size() > random::kMaxSeedBytes) {
-    return FieldError("seed", "seed is over " + std::to_string(random::kMaxSeedBytes) + " bytes");
+    return FieldViolationError("seed", "seed is over " + std::to_string(random::kMaxSeedBytes) + " bytes");
   }
   Drawn d;
   d.alpha = random::Alpha(account, request_id, seed);
@@ -136,7 +128,7 @@ Status RandomService::Get(const mesh::CallContext& call, const randompb::GetRand
                           randompb::RandomResult* response) {
   ASSIGN_OR_RETURN(AccountId account, CallerAccount(call));
   if (!RandomRequestId::IsWellFormed(request.id())) {
-    return FieldError("id", "id must look like rnd_ followed by 20 characters");
+    return FieldViolationError("id", "id must look like rnd_ followed by 20 characters");
   }
   ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id, seed, num_words, alpha, output, proof, public_key, "
                                            "created_at_ms FROM random_requests WHERE id = ? AND account_id = ?",
