@@ -15,6 +15,7 @@
 
 #include "core/random.h"
 #include "crypto/p256.h"
+#include "openssl_ecdsa.h"
 
 namespace {
 
@@ -37,23 +38,7 @@ std::array<uint8_t, kMessageSize> Message() {
   std::abort();
 }
 
-// The baseline's "prepared key": an EVP_PKEY generated once and a digest fetched once; each
-// operation then pays only what any EVP caller pays (init + one-shot sign or verify).
-struct OpenSslKey {
-  EVP_PKEY* pkey = EVP_EC_gen("P-256");
-  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  OpenSslKey() {
-    if (pkey == nullptr || sha256 == nullptr || ctx == nullptr) Die("OpenSSL key");
-  }
-  ~OpenSslKey() {
-    EVP_MD_CTX_free(ctx);
-    EVP_MD_free(sha256);
-    EVP_PKEY_free(pkey);
-  }
-  OpenSslKey(const OpenSslKey&) = delete;
-  OpenSslKey& operator=(const OpenSslKey&) = delete;
-};
+using neosl::bench::OpenSslKey;
 
 void BM_Sign(benchmark::State& state) {
   DeterministicRandom random(1);

@@ -23,6 +23,7 @@
 #include "core/random.h"
 #include "crypto/ecvrf.h"
 #include "crypto/p256.h"
+#include "openssl_ecdsa.h"
 
 namespace {
 
@@ -38,22 +39,12 @@ using Input = std::array<uint8_t, kInputSize>;
   std::abort();
 }
 
-// The ECDSA peer: an EVP_PKEY generated once and a digest fetched once; each operation pays what
-// any EVP caller pays (init + one-shot sign or verify), as in bench/neo_bench_crypto.cpp.
-struct OpenSslKey {
-  EVP_PKEY* pkey = EVP_EC_gen("P-256");
-  EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  OpenSslKey() {
-    if (pkey == nullptr || sha256 == nullptr || ctx == nullptr) Die("cannot set up the OpenSSL key");
-  }
-  ~OpenSslKey() {
-    EVP_MD_CTX_free(ctx);
-    EVP_MD_free(sha256);
-    EVP_PKEY_free(pkey);
-  }
-  OpenSslKey(const OpenSslKey&) = delete;
-  OpenSslKey& operator=(const OpenSslKey&) = delete;
+// The ECDSA peer (bench/openssl_ecdsa.h), signing and verifying one input.
+struct EcdsaPeer {
+  bench::OpenSslKey key;
+  EVP_PKEY* pkey = key.pkey;
+  EVP_MD* sha256 = key.sha256;
+  EVP_MD_CTX* ctx = key.ctx;
 
   std::vector<uint8_t> Sign(const Input& message) {
     std::vector<uint8_t> der(80);
@@ -111,7 +102,7 @@ int main(int argc, char** argv) {
   DeterministicRandom random(9381);
   const crypto::PrivateKey key = crypto::PrivateKey::Generate(random);
   const auto public_key = key.public_key().Compressed();
-  OpenSslKey ecdsa;
+  EcdsaPeer ecdsa;
   std::vector<Input> inputs(kInputs);
   std::vector<crypto::ecvrf::Proof> proofs;
   std::vector<std::vector<uint8_t>> signatures;

@@ -204,8 +204,8 @@ StatusOr<crypto::PublicKey> RunningEnclave::VrfKey() {
   return crypto::PublicKey::FromBytes(std::span(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
 }
 
-StatusOr<RunningEnclave::VrfResult> RunningEnclave::VrfProve(std::span<const uint8_t> alpha) {
-  ASSIGN_OR_RETURN(crypto::PublicKey key, VrfKey());
+StatusOr<RunningEnclave::VrfResult> RunningEnclave::VrfProve(std::span<const uint8_t> alpha,
+                                                             const crypto::PublicKey& key) {
   v1::EcallRequest req;
   req.mutable_vrf_prove()->set_alpha(std::string(alpha.begin(), alpha.end()));
   ASSIGN_OR_RETURN(v1::EcallResponse r, host->CallRetrying(req, timeout));

@@ -52,7 +52,8 @@ struct RunningEnclave {
     std::array<uint8_t, 81> proof;
     std::array<uint8_t, 32> output;
   };
-  StatusOr<VrfResult> VrfProve(std::span<const uint8_t> alpha);
+  // `key` is VrfKey()'s answer, read once by the caller rather than by an ECALL per proof.
+  StatusOr<VrfResult> VrfProve(std::span<const uint8_t> alpha, const crypto::PublicKey& key);
   void Stop();
   ~RunningEnclave() { Stop(); }
 };

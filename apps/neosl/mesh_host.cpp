@@ -207,8 +207,8 @@ StatusOr<std::unique_ptr<services::RandomService>> MakeRandomService(MeshHost& h
                                                                      store::Store& store, const Clock& clock,
                                                                      RandomSource& random) {
   ASSIGN_OR_RETURN(crypto::PublicKey vrf_key, enclave.VrfKey());
-  services::VrfProver prover = [&enclave](std::span<const uint8_t> alpha) -> StatusOr<services::VrfAnswer> {
-    ASSIGN_OR_RETURN(RunningEnclave::VrfResult r, enclave.VrfProve(alpha));
+  services::VrfProver prover = [&enclave, vrf_key](std::span<const uint8_t> alpha) -> StatusOr<services::VrfAnswer> {
+    ASSIGN_OR_RETURN(RunningEnclave::VrfResult r, enclave.VrfProve(alpha, vrf_key));
     return services::VrfAnswer{r.proof, r.output};
   };
   return std::make_unique<services::RandomService>(*host.pipeline, store, std::move(prover), std::move(vrf_key), clock,
