@@ -81,7 +81,7 @@ FunctionsService::FunctionsService(mesh::Pipeline& pipeline, store::Store& store
       options_(options),
       hub_(options.log_stream_queue, options.max_log_streams_per_function),
       writer_(std::make_unique<functions::ExecutionWriter>(store_, options.max_executions_kept)),
-      work_(std::make_unique<functions::WorkQueue>(options.threads, options.queue)) {}
+      work_(std::make_unique<WorkQueue>(options.threads, options.queue)) {}
 
 FunctionsService::~FunctionsService() {
   {

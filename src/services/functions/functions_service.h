@@ -22,6 +22,7 @@
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/work_queue.h"
 #include "crypto/p256.h"
 #include "mesh/client.h"
 #include "mesh/server.h"
@@ -30,7 +31,6 @@
 #include "services/functions/execution_writer.h"
 #include "services/functions/function_store.h"
 #include "services/functions/log_hub.h"
-#include "services/functions/work_queue.h"
 #include "store/store.h"
 
 namespace neosl::services {
@@ -144,7 +144,7 @@ class FunctionsService final : public functionspb::Functions::CallbackService {
   int64_t inflight_ = 0;
   // Last: their threads stop first, while everything they use still exists.
   std::unique_ptr<functions::ExecutionWriter> writer_;
-  std::unique_ptr<functions::WorkQueue> work_;
+  std::unique_ptr<WorkQueue> work_;
 };
 
 }  // namespace neosl::services

@@ -1,7 +1,7 @@
-// A few threads for the functions service's blocking steps (store transactions, calls to the
-// secrets service, the runtime's syntax check), so that none of them runs on a gRPC thread.
-// New requests are refused when the queue is full (back-pressure); completions of invocations
-// already running are always accepted, since the runtime's own queue bounds how many there are.
+// A few threads for a service's blocking steps (store transactions, calls to other services, the
+// enclave), so that none of them runs on a gRPC thread. TrySubmit refuses new work when the queue
+// is full (back-pressure); Submit always queues, for work whose number is bounded elsewhere
+// (e.g. the completions of invocations already running).
 #pragma once
 
 #include <condition_variable>
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-namespace neosl::services::functions {
+namespace neosl {
 
 class WorkQueue {
  public:
@@ -38,4 +38,4 @@ class WorkQueue {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace neosl::services::functions
+}  // namespace neosl

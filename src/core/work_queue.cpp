@@ -1,9 +1,9 @@
-#include "services/functions/work_queue.h"
+#include "core/work_queue.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace neosl::services::functions {
+namespace neosl {
 
 WorkQueue::WorkQueue(size_t threads, size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {
   threads = std::max<size_t>(1, threads);
@@ -52,4 +52,4 @@ void WorkQueue::Run() {
   }
 }
 
-}  // namespace neosl::services::functions
+}  // namespace neosl
