@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
@@ -207,10 +209,22 @@ SocketRelay::SocketRelay(SocketRelayOptions options, const Clock& clock) : optio
     auto network = Cidr::Parse(entry);
     if (network.ok()) allowed_networks_.push_back(*network);
   }
+  if (std::isfinite(options_.per_host_rate) && options_.per_host_rate > 0) {
+    host_rate_ = options_.per_host_rate;
+    // A bucket that can never hold a whole token would refuse every connection.
+    const double burst =
+        std::isfinite(options_.per_host_burst) && options_.per_host_burst > 0 ? options_.per_host_burst : host_rate_;
+    host_capacity_ = std::max(1.0, burst);
+  }
 }
 
 StatusOr<std::unique_ptr<SocketRelay>> SocketRelay::Create(SocketRelayOptions options, const Clock& clock) {
   for (const std::string& entry : options.allow_private) RETURN_IF_ERROR(Cidr::Parse(entry));
+  for (double value : {options.per_host_rate, options.per_host_burst}) {
+    if (!std::isfinite(value) || value < 0) {
+      return InvalidArgumentError("relay per-host rate and burst must be finite and not negative");
+    }
+  }
   return std::make_unique<SocketRelay>(std::move(options), clock);
 }
 
@@ -236,6 +250,8 @@ StatusOr<uint64_t> SocketRelay::Connect(const std::string& host, uint16_t port, 
       return ResourceExhaustedError("relay connection limit reached (" + std::to_string(options_.max_connections) +
                                     " open)");
     }
+    // Before resolving: a refused attempt costs the host's name server nothing either.
+    RETURN_IF_ERROR(TakeHostTokenLocked(host));
   }
 
   // Brackets around an IPv6 literal come from URLs; getaddrinfo wants the bare address.
@@ -422,6 +438,48 @@ size_t SocketRelay::CloseIdleLocked() {
 size_t SocketRelay::open_connections() const {
   std::lock_guard lock(mu_);
   return connections_.size();
+}
+
+size_t SocketRelay::rate_limited_hosts() const {
+  std::lock_guard lock(mu_);
+  return host_buckets_.size();
+}
+
+Status SocketRelay::TakeHostTokenLocked(const std::string& host) {
+  if (host_rate_ <= 0) return Status();
+  // One bucket per name as DNS sees it: "API.example.com." is "api.example.com".
+  std::string key = host;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (key.size() > 1 && key.back() == '.') key.pop_back();
+
+  const auto now = clock_.SteadyNow();
+  auto it = host_buckets_.find(key);
+  if (it == host_buckets_.end()) {
+    if (host_buckets_.size() >= std::max<size_t>(1, options_.max_rate_limited_hosts)) EvictHostBucketsLocked(now);
+    it = host_buckets_.emplace(std::move(key), HostBucket{host_capacity_, now}).first;
+  }
+  HostBucket& bucket = it->second;
+  const double elapsed = std::chrono::duration<double>(now - bucket.last).count();
+  if (elapsed > 0) bucket.tokens = std::min(host_capacity_, bucket.tokens + elapsed * host_rate_);
+  bucket.last = now;
+  if (bucket.tokens < 1.0) return ResourceExhaustedError("rate limit for host " + host);
+  bucket.tokens -= 1.0;
+  return Status();
+}
+
+void SocketRelay::EvictHostBucketsLocked(std::chrono::steady_clock::time_point now) {
+  // A bucket that has refilled is the same as no bucket at all.
+  const size_t before = host_buckets_.size();
+  std::erase_if(host_buckets_, [&](const auto& entry) {
+    const double elapsed = std::chrono::duration<double>(now - entry.second.last).count();
+    return entry.second.tokens + elapsed * host_rate_ >= host_capacity_;
+  });
+  if (host_buckets_.size() < before || host_buckets_.empty()) return;
+  // Every host is still being limited: forgetting the least recently used one lets it start
+  // afresh, which bounds memory at the cost of that host's limit.
+  auto oldest = std::min_element(host_buckets_.begin(), host_buckets_.end(),
+                                 [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
+  host_buckets_.erase(oldest);
 }
 
 }  // namespace neosl::tee

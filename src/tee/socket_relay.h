@@ -6,6 +6,9 @@
 // platform's internal services (SSRF). The check applies to the address actually connected to,
 // so a name that resolves differently later (DNS rebinding) cannot slip past it. An operator can
 // allow chosen private networks (SocketRelayOptions::allow_private, the net.allow_private key).
+//
+// It also limits how often connections to one host name may be opened (per_host_rate), so that
+// code in the enclave cannot use the platform to hammer a third party's server.
 #pragma once
 
 #include <array>
@@ -17,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -36,6 +40,14 @@ struct SocketRelayOptions {
   std::chrono::milliseconds max_idle{60'000};      // connections unused this long are closed
   std::chrono::milliseconds send_timeout{30'000};  // Send gives up when the peer stops reading
   size_t max_recv_bytes = 256u << 10;              // caps Recv's max_bytes
+  // Connections per second per host name (as given to Connect, compared without case or a
+  // trailing dot), 0 = unlimited: a token bucket of per_host_burst tokens (0 = max(1, rate))
+  // refilling at per_host_rate, timed by the relay's Clock.
+  double per_host_rate = 0;
+  double per_host_burst = 0;
+  // Buckets kept at most; a new host beyond this drops the buckets that have refilled (which is
+  // how a new one starts), or else the least recently used one.
+  size_t max_rate_limited_hosts = 4096;
 };
 
 // True for addresses user code must not reach: loopback, RFC 1918 and other private or shared
@@ -67,7 +79,8 @@ StatusOr<std::vector<std::string>> ParseAllowList(std::string_view comma_separat
 class SocketRelay final : public ByteRelay {
  public:
   explicit SocketRelay(SocketRelayOptions options = {}, const Clock& clock = SystemClock::Instance());
-  // As the constructor, but INVALID_ARGUMENT when an allow_private entry is malformed.
+  // As the constructor, but INVALID_ARGUMENT when an allow_private entry is malformed or a rate
+  // is negative or not finite (the constructor takes those as unlimited).
   static StatusOr<std::unique_ptr<SocketRelay>> Create(SocketRelayOptions options,
                                                        const Clock& clock = SystemClock::Instance());
   ~SocketRelay() override;
@@ -76,7 +89,9 @@ class SocketRelay final : public ByteRelay {
 
   // PERMISSION_DENIED "destination <host> resolves to a private address" (one that is neither
   // allowed by allow_private nor by allow_private_networks); RESOURCE_EXHAUSTED at
-  // max_connections; UNAVAILABLE when the name does not resolve or no address accepts.
+  // max_connections, or "rate limit for host <host>" when the host's bucket is empty (checked
+  // before the name is resolved; every attempt past that check takes a token, whether or not it
+  // connects); UNAVAILABLE when the name does not resolve or no address accepts.
   StatusOr<uint64_t> Connect(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) override;
   // NOT_FOUND for an unknown or closed connection; UNAVAILABLE on a socket error;
   // DEADLINE_EXCEEDED after send_timeout without progress.
@@ -88,12 +103,21 @@ class SocketRelay final : public ByteRelay {
   // host only needs to call it if it wants idle sockets gone while nothing new is opened.
   size_t CloseIdle();
   size_t open_connections() const;
+  // How many hosts have a rate-limit bucket.
+  size_t rate_limited_hosts() const;
 
  private:
   struct Connection;
+  struct HostBucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;
+  };
   std::shared_ptr<Connection> Find(uint64_t conn) const;
   size_t CloseIdleLocked();
   bool Allowed(const sockaddr* address) const;
+  // Takes one token from `host`'s bucket; RESOURCE_EXHAUSTED when it has none. Needs mu_.
+  Status TakeHostTokenLocked(const std::string& host);
+  void EvictHostBucketsLocked(std::chrono::steady_clock::time_point now);
 
   const SocketRelayOptions options_;
   std::vector<Cidr> allowed_networks_;
@@ -101,6 +125,9 @@ class SocketRelay final : public ByteRelay {
   mutable std::mutex mu_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  double host_rate_ = 0;      // per_host_rate as used: 0 when unlimited
+  double host_capacity_ = 1;  // per_host_burst as used
+  std::unordered_map<std::string, HostBucket> host_buckets_;
 };
 
 }  // namespace neosl::tee
