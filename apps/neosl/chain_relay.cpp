@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "devchain/chain.h"
 #include "neo/account.h"
+#include "services/oracle/oracle_chain.h"
 #include "services/random/random_chain.h"
 
 namespace neosl::app {
@@ -50,8 +51,8 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
                                                             const neo::HttpRpcClientOptions& chain_options,
                                                             store::Store& store, neo::RpcClient& rpc,
                                                             RunningEnclave& enclave, services::RandomService& random,
-                                                            const Clock& clock, RandomSource& random_source,
-                                                            RelayParts* parts) {
+                                                            services::OracleService* oracle, const Clock& clock,
+                                                            RandomSource& random_source, RelayParts* parts) {
   const int64_t confirmations = config.Int("chain_requests.confirmations");
   const int64_t poll_ms = config.Int("chain_requests.poll_ms");
   if (confirmations < 0 || confirmations > 100) return InvalidArgumentError("chain_requests.confirmations: 0 to 100");
@@ -78,9 +79,10 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
   relay->Register("random", services::random::ChainHandler(random, [&enclave](std::span<const uint8_t> message) {
                     return enclave.SignReport(message);
                   }));
+  if (oracle != nullptr) relay->Register("oracle", services::oracle_chain::ChainHandler(*oracle));
   RETURN_IF_ERROR(relay->Start());
-  log::Info("chain request relay running",
-            {{"account", neo::ToAddress(parts->signer->account())}, {"services", "random"}});
+  log::Info("chain request relay running", {{"account", neo::ToAddress(parts->signer->account())},
+                                            {"services", oracle != nullptr ? "random, oracle" : "random"}});
   return relay;
 }
 

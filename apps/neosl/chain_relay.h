@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/random.h"
 #include "neo/rpc_client.h"
+#include "services/oracle/oracle_service.h"
 #include "services/random/random_service.h"
 #include "store/store.h"
 #include "tee/enclave_signer.h"
@@ -25,13 +26,14 @@ struct RelayParts {
   std::unique_ptr<neo::HttpRpcClient> subscriber_rpc;
 };
 
-// Starts the relay with the random service registered (chain_requests.* config). `devchain` is
-// the embedded chain, or null with a node at `chain_options.url`.
+// Starts the relay with the random and oracle services registered (chain_requests.* config).
+// `devchain` is the embedded chain, or null with a node at `chain_options.url`. `oracle` may be
+// null (not served: such requests are answered 12, UNIMPLEMENTED).
 StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, EmbeddedChain* devchain,
                                                             const neo::HttpRpcClientOptions& chain_options,
                                                             store::Store& store, neo::RpcClient& rpc,
                                                             RunningEnclave& enclave, services::RandomService& random,
-                                                            const Clock& clock, RandomSource& random_source,
-                                                            RelayParts* parts);
+                                                            services::OracleService* oracle, const Clock& clock,
+                                                            RandomSource& random_source, RelayParts* parts);
 
 }  // namespace neosl::app

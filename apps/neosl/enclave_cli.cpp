@@ -23,6 +23,9 @@
 #include "crypto/ecies.h"
 #include "crypto/ecvrf.h"
 #include "crypto/hash.h"
+#include "net/fetcher.h"
+#include "services/oracle/oracle_run.h"
+#include "services/oracle/source_fetch.h"
 #include "tee/attestation.h"
 #include "tee/channel.h"
 #include "tee/enclave_server.h"
@@ -90,6 +93,7 @@ struct EnclaveState {
   std::mutex fetch_mu;
   std::unique_ptr<tee::OcallByteRelay> relay;
   std::unique_ptr<tee::EnclaveTlsClient> tls;
+  std::unique_ptr<net::Fetcher> oracle_fetcher;  // Neo OracleService limits (oracle/source_fetch.h)
 };
 
 v1::EcallResponse Error(const Status& s) {
@@ -264,6 +268,28 @@ v1::EcallResponse Fetch(EnclaveState& st, const v1::FetchRequest& req, tee::Chan
   return r;
 }
 
+v1::EcallResponse OracleRun(EnclaveState& st, const v1::OracleRunRequest& req, tee::Channel& channel) {
+  const net::Fetcher* fetcher = nullptr;
+  {
+    std::lock_guard lock(st.fetch_mu);
+    if (!st.oracle_fetcher) {
+      if (!st.relay) st.relay = std::make_unique<tee::OcallByteRelay>(channel);
+      net::FetcherOptions options = oracle::OracleFetcherOptions();
+      options.ca_pem = st.ca_pem;
+      auto made = net::Fetcher::Create(std::move(options), *st.relay);
+      if (!made.ok()) return Error(made.status());
+      st.oracle_fetcher = std::move(*made);
+    }
+    fetcher = st.oracle_fetcher.get();
+  }
+  const oracle::RunEnvironment env{fetcher, &st.keys->report, st.vault ? &*st.vault : nullptr};
+  auto out = oracle::RunOracle(req, env);
+  if (!out.ok()) return Error(out.status());
+  v1::EcallResponse r;
+  *r.mutable_oracle_run() = std::move(*out);
+  return r;
+}
+
 v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Channel& channel) {
   v1::EcallResponse r;
   const auto call = req.call_case();
@@ -357,6 +383,7 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
       return r;
     }
     case v1::EcallRequest::kFetch: return Fetch(st, req.fetch(), channel);
+    case v1::EcallRequest::kOracleRun: return OracleRun(st, req.oracle_run(), channel);
     case v1::EcallRequest::kSecretSeal: return SecretSeal(st, req.secret_seal());
     case v1::EcallRequest::kRunFunction: return RunFunction(st.worker, req.run_function(), channel);
     case v1::EcallRequest::kCheckFunction: return CheckFunction(st.worker, req.check_function());
@@ -472,6 +499,10 @@ int RunEnclave(const EnclaveFlags& f) {
   if (f.function_worker) {
     channel_options.workers = 1;
     channel_options.after_serve = [state] { BetweenCalls(state->worker); };
+  } else {
+    // Oracle requests wait on the network for seconds; enough threads that a few slow sources
+    // do not hold up signing and proving (the oracle service bounds how many it sends at once).
+    channel_options.workers = 16;
   }
   // Short calls that never block skip the hand-off to a worker thread; fetch (which makes
   // OCALLs) and test commands (which may sleep) go to the workers.

@@ -85,9 +85,17 @@ StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, con
   running->timeout = std::chrono::milliseconds(config.Int("enclave.call_timeout_ms"));
   auto allow_private = tee::ParseAllowList(config.String("net.allow_private"));
   if (!allow_private.ok()) return allow_private.status().Annotate("net.allow_private");
-  ASSIGN_OR_RETURN(running->relay,
-                   tee::SocketRelay::Create({.allow_private_networks = config.Bool("enclave.allow_private_networks"),
-                                             .allow_private = *std::move(allow_private)}));
+  const int64_t per_host_rate = config.Int("net.per_host_rate");
+  const int64_t per_host_burst = config.Int("net.per_host_burst");
+  if (per_host_rate < 0 || per_host_burst < 0) {
+    return InvalidArgumentError("net.per_host_rate and net.per_host_burst must not be negative");
+  }
+  tee::SocketRelayOptions relay_options;
+  relay_options.allow_private_networks = config.Bool("enclave.allow_private_networks");
+  relay_options.allow_private = *std::move(allow_private);
+  relay_options.per_host_rate = double(per_host_rate);
+  relay_options.per_host_burst = double(per_host_burst);
+  ASSIGN_OR_RETURN(running->relay, tee::SocketRelay::Create(std::move(relay_options)));
 
   // Why the last child exited, for the start-up error.
   auto last_exit = std::make_shared<std::pair<std::mutex, std::string>>();
@@ -95,6 +103,10 @@ StatusOr<std::unique_ptr<RunningEnclave>> StartEnclave(const Config& config, con
   options.binary = self;
   options.args = args;
   options.ocalls = tee::RelayOcallHandler(running->relay);
+  // A network OCALL holds its host thread while it waits on the peer (a NetRecv up to its
+  // timeout), and oracle requests fetch their sources at once: enough threads that slow sources
+  // do not hold up the quick ones (16 oracle requests in flight, several sources each).
+  options.channel.workers = 64;
   options.on_exit = [last_exit, stopping = running->stopping](const std::string& why) {
     {
       std::lock_guard lock(last_exit->first);
@@ -220,6 +232,27 @@ StatusOr<RunningEnclave::VrfResult> RunningEnclave::VrfProve(std::span<const uin
   const auto compressed = key.Compressed();
   auto beta = crypto::ecvrf::Verify(compressed, out.proof, alpha);
   if (!beta.ok() || *beta != out.output) return InternalError("the enclave's VRF proof does not verify");
+  return out;
+}
+
+StatusOr<v1::OracleRunResponse> RunningEnclave::OracleRun(const v1::OracleRunRequest& request,
+                                                          const crypto::PublicKey& report_key,
+                                                          std::chrono::milliseconds call_timeout) {
+  v1::EcallRequest req;
+  *req.mutable_oracle_run() = request;
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->Call(req, call_timeout));
+  if (!r.has_oracle_run()) return InternalError("the enclave answered oracle_run without an outcome");
+  v1::OracleRunResponse out = std::move(*r.mutable_oracle_run());
+  auto verifies = [&](const std::string& message, const std::string& signature) {
+    if (signature.size() != 64) return false;
+    crypto::Signature s{};
+    std::copy(signature.begin(), signature.end(), s.begin());
+    return report_key.Verify(std::span(reinterpret_cast<const uint8_t*>(message.data()), message.size()), s);
+  };
+  if (!verifies(out.record(), out.signature())) return InternalError("the enclave's oracle signature does not verify");
+  if (request.has_chain() && !verifies(out.chain_result(), out.chain_signature())) {
+    return InternalError("the enclave's oracle chain signature does not verify");
+  }
   return out;
 }
 

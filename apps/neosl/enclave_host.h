@@ -54,6 +54,12 @@ struct RunningEnclave {
   };
   // `key` is VrfKey()'s answer, read once by the caller rather than by an ECALL per proof.
   StatusOr<VrfResult> VrfProve(std::span<const uint8_t> alpha, const crypto::PublicKey& key);
+  // An oracle request run in the enclave (services/oracle/oracle_run.h). The answer's signatures
+  // are checked against the report key before it is returned. Not retried: a request whose
+  // enclave died is answered with the error and may be asked again.
+  StatusOr<tee::v1::OracleRunResponse> OracleRun(const tee::v1::OracleRunRequest& request,
+                                                 const crypto::PublicKey& report_key,
+                                                 std::chrono::milliseconds call_timeout);
   void Stop();
   ~RunningEnclave() { Stop(); }
 };

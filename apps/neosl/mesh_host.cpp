@@ -15,6 +15,7 @@
 #include "services/echo/echo_service.h"
 #include "services/functions/functions_service.h"
 #include "services/functions/unavailable_service.h"
+#include "services/oracle/oracle_service.h"
 #include "services/random/random_service.h"
 #include "services/secrets/audit_log.h"
 #include "services/secrets/secrets_service.h"
@@ -215,10 +216,56 @@ StatusOr<std::unique_ptr<services::RandomService>> MakeRandomService(MeshHost& h
                                                    random);
 }
 
+// The oracle service of this process, running requests in its enclave (oracle.* config).
+StatusOr<std::unique_ptr<services::OracleService>> MakeOracleService(const Config& config, MeshHost& host,
+                                                                     RunningEnclave& enclave, store::Store& store,
+                                                                     mesh::MeshClient& client, const Clock& clock,
+                                                                     RandomSource& random) {
+  services::OracleOptions options;
+  const int64_t timeout_ms = config.Int("oracle.timeout_ms");
+  const int64_t max_result = config.Int("oracle.max_result_bytes");
+  const int64_t threads = config.Int("oracle.threads");
+  const int64_t queue = config.Int("oracle.queue");
+  if (timeout_ms < 100 || timeout_ms > 30000) return InvalidArgumentError("oracle.timeout_ms must be 100 to 30000");
+  if (max_result < 1 || max_result > 65535) return InvalidArgumentError("oracle.max_result_bytes must be 1 to 65535");
+  if (threads < 1 || threads > 256) return InvalidArgumentError("oracle.threads must be 1 to 256");
+  if (queue < 1 || queue > 1000000) return InvalidArgumentError("oracle.queue must be 1 to 1000000");
+  options.timeout = std::chrono::milliseconds(timeout_ms);
+  options.max_result_bytes = size_t(max_result);
+  options.threads = size_t(threads);
+  options.queue = size_t(queue);
+  options.allow_http = config.Bool("oracle.allow_http");
+  options.content_types.clear();
+  const std::string types = config.String("oracle.content_types");
+  for (size_t start = 0; start <= types.size();) {
+    size_t comma = types.find(',', start);
+    if (comma == std::string::npos) comma = types.size();
+    std::string t = types.substr(start, comma - start);
+    t.erase(0, t.find_first_not_of(" \t"));
+    t.erase(t.find_last_not_of(" \t") + 1);
+    if (!t.empty()) options.content_types.push_back(std::move(t));
+    start = comma + 1;
+  }
+  if (options.content_types.empty()) return InvalidArgumentError("oracle.content_types must name a media type");
+  ASSIGN_OR_RETURN(crypto::PublicKey report, enclave.ReportKey());
+  // The enclave's call may take every source's timeout (they run at once) plus the way there.
+  const auto call_timeout = options.timeout + std::chrono::milliseconds(10'000);
+  services::OracleRunner runner = [&enclave, report, call_timeout](const tee::v1::OracleRunRequest& request) {
+    return enclave.OracleRun(request, report, call_timeout);
+  };
+  auto service = std::make_unique<services::OracleService>(*host.pipeline, store, std::move(runner), client, clock,
+                                                           random, std::move(report), std::move(options));
+  ASSIGN_OR_RETURN(int interrupted, service->FailInterrupted());
+  if (interrupted > 0) {
+    log::Warn("oracle requests interrupted by the last stop were failed", {{"count", std::to_string(interrupted)}});
+  }
+  return service;
+}
+
 }  // namespace
 
 const std::vector<std::string>& MeshRoles() {
-  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets", "functions", "random"};
+  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets", "functions", "random", "oracle"};
   return roles;
 }
 
@@ -295,14 +342,24 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     ASSIGN_OR_RETURN(auto random_service, MakeRandomService(*host, enclave_ref, store, clock, random));
     host->random = random_service.get();
     host->services.push_back(std::move(random_service));
+    // The oracle calls the secrets service in this process, as "oracle".
+    auto oracle_client = std::make_unique<mesh::MeshClient>(
+        ClientOptionsFor(config, std::string(services::OracleService::kIdentity), *attestation), *host->registry,
+        mesh::InProcessChannels(*host->server, std::string(services::OracleService::kIdentity)), clock, random);
+    ASSIGN_OR_RETURN(auto oracle_service,
+                     MakeOracleService(config, *host, enclave_ref, store, *oracle_client, clock, random));
+    host->oracle = oracle_service.get();
+    host->services.push_back(std::move(oracle_service));
+    host->service_clients.push_back(std::move(oracle_client));
     for (auto& s : host->services) host->server->AddService(s.get());
     ASSIGN_OR_RETURN(std::string bound, host->server->Start());
     (void)bound;
     host->gateway_client =
         std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation), *host->registry,
                                            mesh::InProcessChannels(*host->server, "gateway"), clock, random);
-    for (std::string_view service : {services::EchoService::kIdentity, services::SecretsService::kIdentity,
-                                     services::FunctionsService::kIdentity, services::RandomService::kIdentity}) {
+    for (std::string_view service :
+         {services::EchoService::kIdentity, services::SecretsService::kIdentity, services::FunctionsService::kIdentity,
+          services::RandomService::kIdentity, services::OracleService::kIdentity}) {
       ASSIGN_OR_RETURN(auto reg, host->registry->Register(mesh::Endpoint{
                                      std::string(service), host->instance, "inproc", NEOSL_VERSION, true, {}}));
       host->registrations.push_back(std::move(reg));
@@ -340,6 +397,10 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     ASSIGN_OR_RETURN(auto random_service, MakeRandomService(*host, enclave_ref, store, clock, random));
     host->random = random_service.get();
     host->services.push_back(std::move(random_service));
+  } else if (role == "oracle") {
+    ASSIGN_OR_RETURN(auto oracle_service, MakeOracleService(config, *host, enclave_ref, store, *client, clock, random));
+    host->oracle = oracle_service.get();
+    host->services.push_back(std::move(oracle_service));
   }
   host->service_clients.push_back(std::move(client));
   for (auto& s : host->services) host->server->AddService(s.get());

@@ -35,6 +35,7 @@ class AuditLog;
 }  // namespace neosl::services::secrets
 namespace neosl::services {
 class RandomService;
+class OracleService;
 }  // namespace neosl::services
 
 namespace neosl::app {
@@ -61,6 +62,8 @@ struct MeshHost {
   std::vector<std::unique_ptr<grpc::Service>> services;
   // The random service among `services` (roles all and random), for the chain relay's answers.
   services::RandomService* random = nullptr;
+  // The oracle service among `services` (roles all and oracle), for the relay's answers.
+  services::OracleService* oracle = nullptr;
   std::vector<std::unique_ptr<mesh::Registration>> registrations;
   std::string bound;  // the gRPC address of a service role
 
@@ -74,7 +77,7 @@ struct MeshHost {
 };
 
 // Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets", "functions",
-// "random").
+// "random", "oracle").
 // `enclave` supplies evidence for attestation, seals secrets and holds the report key results are
 // signed with; `store` is this process's store. `runner` runs JavaScript for the functions service
 // (roles all and functions) and must outlive the host; null: no runtime in this process, and the

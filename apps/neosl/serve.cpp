@@ -250,8 +250,8 @@ int RunServe(const ServeFlags& flags) {
   RelayParts relay_parts;
   std::unique_ptr<chain_requests::Relay> relay;
   if (config.Bool("chain_requests.enabled") && mesh->random) {
-    auto started = StartRelay(config, devchain.get(), chain_options, *store, *chain_rpc, *enclave, *mesh->random, clock,
-                              random, &relay_parts);
+    auto started = StartRelay(config, devchain.get(), chain_options, *store, *chain_rpc, *enclave, *mesh->random,
+                              mesh->oracle, clock, random, &relay_parts);
     if (!started.ok()) return Fail(started.status().Annotate("starting the chain request relay"));
     relay = std::move(*started);
   }
@@ -277,6 +277,16 @@ int RunServe(const ServeFlags& flags) {
                          *mesh->gateway_client, "functions", "/neosl.functions.v1.Functions/StreamFunctionLogs",
                          gateway::Object({{"function_id", gateway::String().Length(1, 64), gateway::kRequired}})),
                      "live console lines of one of your functions, as they are written. Params: `function_id`.");
+  ws.RegisterChannel(
+      "executions", gateway::Role::kViewer,
+      gateway::MeshStreamChannel(
+          *mesh->gateway_client, "oracle", "/neosl.oracle.v1.Oracle/WatchOracleRequests",
+          gateway::Object(
+              {{"service", gateway::String().OneOf({"oracle"}).Describe("whose executions"), gateway::kRequired},
+               {"request_id", gateway::String().Length(0, 64).Describe("only this request")}})),
+      "your oracle requests as they finish (those made with async, and any other), each the same body as GET "
+      "/v1/oracle/requests/{id}. Params: `service` (\"oracle\"), optional `request_id` (the stream then ends after "
+      "that request).");
   gateway::RegisterWsRoute(gw, ws);
   gw.Freeze();
 

@@ -111,6 +111,16 @@ net:
   # private, link-local and metadata addresses. Comma-separated CIDRs listed here are reachable
   # anyway, e.g. "10.1.2.0/24, 127.0.0.1/32, ::1/128" (enclave.allow_private_networks opens all).
   allow_private: ""
+  per_host_rate: 0            # connections per second to one host name (0: unlimited); over it: refused
+  per_host_burst: 0           # connections a host may get at once before the rate applies (0: the rate)
+
+oracle:                       # external data into contracts (docs/oracle.md)
+  timeout_ms: 5000            # per source, redirects included (Neo's OracleService: 5 s)
+  content_types: "application/json, text/plain"  # media types a source may answer with
+  max_result_bytes: 65535     # after the filter (Neo's OracleResponse.MaxResultSize)
+  allow_http: false           # http:// sources besides https:// (development and tests)
+  threads: 16                 # requests run at once
+  queue: 1024                 # requests waiting for a thread; more is 429
 
 secrets:
   max_per_account: 1000       # secrets an account may keep; more is 429 RESOURCE_EXHAUSTED

@@ -65,6 +65,11 @@ using ApiKeyId = StrongId<ApiKeyIdTag>;
 using FunctionId = StrongId<FunctionIdTag>;
 using ExecutionId = StrongId<ExecutionIdTag>;
 using RandomRequestId = StrongId<RandomRequestIdTag>;
+struct OracleRequestIdTag {
+  static constexpr std::string_view kPrefix = "orc_";
+  static constexpr size_t kChars = 20;
+};
+using OracleRequestId = StrongId<OracleRequestIdTag>;
 
 template <typename Tag>
 StrongId<Tag> StrongId<Tag>::Generate(RandomSource& random) {

@@ -466,6 +466,68 @@ std::vector<MeshRoute> RandomRoutes() {
   };
 }
 
+// Oracle (docs/oracle.md): external data, fetched, filtered and signed in the enclave.
+std::vector<MeshRoute> OracleRoutes() {
+  auto header =
+      Object({{"name", String().Length(1, 256), kRequired},
+              {"value", String().Length(0, 8192).Describe("may hold {{secrets.NAME}}, filled in the enclave")}});
+  auto headers = Array(header).MaxItems(16).Describe("request headers (at most 16)");
+  auto url = String().Length(1, 2048).Describe("https:// (http:// where the operator allows it)");
+  auto filter = String().Length(0, 256).Describe("Neo JPath, e.g. $.data.price; empty: the body as it came");
+  auto source = Object({{"url", url, kRequired}, {"filter", filter}, {"headers", headers}});
+  auto consensus =
+      Object({{"rule", String().OneOf({"all-equal", "majority", "median", "m-of-n"}).Describe("default all-equal")},
+              {"m", Integer().Range(0, 16).Describe("m-of-n: sources that must agree")},
+              {"max_spread_bps", Integer().Range(0, 1000000).Describe("median: (max - min) / median, basis points")},
+              {"min_sources", Integer().Range(0, 16).Describe("median: successes needed (0: a majority)")}});
+  auto create = Object({{"url", url},
+                        {"filter", filter},
+                        {"headers", headers},
+                        {"sources", Array(source).MaxItems(16).Describe("several sources instead of url (at most 16)")},
+                        {"consensus", consensus},
+                        {"async", Boolean().Describe("answer 200 with the pending request at once")}});
+  auto source_result = Object({{"url", String()},
+                               {"code", String().Describe("Neo's OracleResponseCode name")},
+                               {"detail", String()},
+                               {"result_hash", String().Describe("hex SHA-256 of the source's filtered result")},
+                               {"agreed", Boolean().Describe("part of the consensus answer")}});
+  auto result =
+      Object({{"request_id", String().Describe("orc_…")},
+              {"status", String().Describe("pending | succeeded | failed")},
+              {"code", String().Describe("Neo's OracleResponseCode: Success, NotFound, Timeout, …")},
+              {"code_value", Integer().Describe("its byte value")},
+              {"result", String().Describe("the filtered result (for a JPath filter, a JSON array as text)")},
+              {"result_hash", String()},
+              {"sources", Array(source_result)},
+              {"consensus", consensus},
+              {"request_sources", Array(source).Describe("the sources as asked; header values are never stored")},
+              {"signature", String().Describe("hex r ‖ s by the report key over SHA-256(record)")},
+              {"record", String().Describe("hex of the signed record (docs/oracle.md)")},
+              {"public_key", String().Describe("hex: the enclave's report key, as in /v1/attestation")},
+              {"created_at", String()},
+              {"completed_at", String()},
+              {"detail", String().Describe("why the outcome is not Success")}});
+  // A request may take every source's timeout (they run at once, each at most 30 s).
+  const auto timeout = std::chrono::milliseconds(40'000);
+  return {
+      MeshRoute{"POST",
+                "/v1/oracle/requests",
+                "CreateOracleRequest",
+                "Fetch external data through the enclave: filtered, agreed on and signed",
+                "oracle",
+                Role::kInvoker,
+                "oracle",
+                "/neosl.oracle.v1.Oracle/CreateOracleRequest",
+                create,
+                result,
+                200,
+                {},
+                timeout},
+      MeshRoute{"GET", "/v1/oracle/requests/{id}", "GetOracleRequest", "An oracle request and its outcome", "oracle",
+                Role::kViewer, "oracle", "/neosl.oracle.v1.Oracle/GetOracleRequest", nullptr, result},
+  };
+}
+
 }  // namespace
 
 std::vector<MeshRoute> BuiltinMeshRoutes() {
@@ -534,6 +596,8 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
   routes.insert(routes.end(), others.begin(), others.end());
   std::vector<MeshRoute> random = RandomRoutes();
   routes.insert(routes.end(), random.begin(), random.end());
+  std::vector<MeshRoute> oracle = OracleRoutes();
+  routes.insert(routes.end(), oracle.begin(), oracle.end());
   return routes;
 }
 

@@ -310,7 +310,7 @@ allowed_calls:
   - target_service: random
     operations: [GenerateRandom, GetRandom, VerifyRandom]
   - target_service: oracle
-    operations: [CreateOracleRequest, GetOracleRequest]
+    operations: [CreateOracleRequest, GetOracleRequest, WatchOracleRequests]
 ---
 service: echo
 allowed_calls:
@@ -351,6 +351,8 @@ allowed_calls:
 ---
 service: oracle
 allowed_calls:
+  - target_service: secrets
+    operations: [ResolveSecrets]
   - target_service: gasbank
     operations: [ReserveGas, ChargeGas, ReleaseGas]
 )yaml";

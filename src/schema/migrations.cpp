@@ -360,6 +360,36 @@ CREATE TABLE chain_request_cursors (
   updated_at_ms       BIGINT NOT NULL
 );
 )sql"},
+      // Oracle requests made through the API (docs/oracle.md): `body` is the OracleRequest
+      // message (proto/neosl/oracle/v1), as the API shows it, without header values; status and
+      // code are columns so that unfinished requests can be found after a restart.
+      {7, "oracle requests",
+       R"sql(
+CREATE TABLE oracle_requests (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+  code             INTEGER,
+  body             BLOB NOT NULL,
+  created_at_ms    INTEGER NOT NULL,
+  completed_at_ms  INTEGER
+);
+CREATE INDEX oracle_requests_by_account ON oracle_requests(account_id, created_at_ms);
+CREATE INDEX oracle_requests_by_status ON oracle_requests(status);
+)sql",
+       R"sql(
+CREATE TABLE oracle_requests (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+  code             BIGINT,
+  body             BYTEA NOT NULL,
+  created_at_ms    BIGINT NOT NULL,
+  completed_at_ms  BIGINT
+);
+CREATE INDEX oracle_requests_by_account ON oracle_requests(account_id, created_at_ms);
+CREATE INDEX oracle_requests_by_status ON oracle_requests(status);
+)sql"},
   };
   return kMigrations;
 }

@@ -270,6 +270,7 @@ Status SecretsService::Grant(const mesh::CallContext& call, const secretspb::Gra
 Status SecretsService::Resolve(const mesh::CallContext& call, const secretspb::ResolveSecretsRequest& request,
                                secretspb::ResolveSecretsResponse* response) {
   ASSIGN_OR_RETURN(AccountId account, CallerAccount(call));
+  if (call.caller == "oracle") return ResolveForOracle(account, request, response);
   RETURN_IF_ERROR(CheckFunctionId(request.function_id()));
   if (!request.execution_id().empty() && !ExecutionId::IsWellFormed(request.execution_id())) {
     return InvalidArgumentError("execution_id must be an execution id (ex_ and 20 base32 characters)");
@@ -327,6 +328,59 @@ Status SecretsService::Resolve(const mesh::CallContext& call, const secretspb::R
                                             services::secrets::AuditAction::kRead,
                                             secret.name(),
                                             "function:" + request.function_id(),
+                                            std::move(details)};
+      RETURN_IF_ERROR(audit_.Append(tx, record).status());
+    }
+    return Status();
+  });
+  if (!s.ok()) {
+    response->clear_secrets();
+    return s;
+  }
+  response->set_account(account.str());
+  return Status();
+}
+
+Status SecretsService::ResolveForOracle(const AccountId& account, const secretspb::ResolveSecretsRequest& request,
+                                        secretspb::ResolveSecretsResponse* response) {
+  if (!request.function_id().empty()) return InvalidArgumentError("the oracle resolves secrets without a function_id");
+  if (!OracleRequestId::IsWellFormed(request.execution_id())) {
+    return InvalidArgumentError("execution_id must be the oracle request's id (orc_ and 20 base32 characters)");
+  }
+  std::set<std::string> asked;
+  for (const auto& name : request.names()) {
+    if (!IsSecretName(name)) return BadName("names", name);
+    asked.insert(name);
+  }
+  if (asked.empty()) return InvalidArgumentError("names: the oracle names the secrets it needs");
+  if (asked.size() > kMaxGrantsPerFunction) return InvalidArgumentError("too many names");
+  Status s = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    response->clear_secrets();
+    for (const auto& name : asked) {
+      ASSIGN_OR_RETURN(auto row, tx.QueryOptional("SELECT s.version, v.ciphertext FROM secrets s "
+                                                  "JOIN secret_versions v ON v.account_id = s.account_id "
+                                                  "AND v.name = s.name AND v.version = s.version "
+                                                  "WHERE s.account_id = ? AND s.name = ?",
+                                                  {account.str(), name}));
+      if (!row) {
+        return NotFoundError("no secret named '" + name + "' is stored (the request's headers name it)")
+            .WithDetail(ErrorDetail{"ResourceInfo", {}}.Add("resource_type", "secret").Add("resource_name", name));
+      }
+      ASSIGN_OR_RETURN(int64_t version, row->Int(0));
+      ASSIGN_OR_RETURN(store::Blob ciphertext, row->Bytes(1));
+      auto* out = response->add_secrets();
+      out->set_name(name);
+      out->set_version(uint32_t(version));
+      out->set_ciphertext(std::string(ciphertext.begin(), ciphertext.end()));
+    }
+    const int64_t now = clock_.NowUnixMillis();
+    for (const auto& secret : response->secrets()) {
+      boost::json::object details{{"request_id", request.execution_id()}, {"version", secret.version()}};
+      services::secrets::AuditRecord record{account,
+                                            now,
+                                            services::secrets::AuditAction::kRead,
+                                            secret.name(),
+                                            "oracle:" + request.execution_id(),
                                             std::move(details)};
       RETURN_IF_ERROR(audit_.Append(tx, record).status());
     }

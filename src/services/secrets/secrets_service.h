@@ -72,6 +72,10 @@ class SecretsService final : public secretspb::Secrets::CallbackService {
                secretspb::GrantSecretsResponse* response);
   Status Resolve(const mesh::CallContext& call, const secretspb::ResolveSecretsRequest& request,
                  secretspb::ResolveSecretsResponse* response);
+  // ResolveSecrets from the oracle service: the secrets an oracle request's headers name, which
+  // its account put there itself (no grants; function_id empty, execution_id the orc_ id).
+  Status ResolveForOracle(const AccountId& account, const secretspb::ResolveSecretsRequest& request,
+                          secretspb::ResolveSecretsResponse* response);
 
   mesh::Pipeline& pipeline_;
   store::Store& store_;
