@@ -66,6 +66,7 @@ void Relay::Impl::OnNotification(const neo::NotificationEvent& event) {
                                          {"reason", request.status().message()}});
     return;
   }
+  request->noticed_at = clock.SteadyNow();
   block_requests.push_back(*std::move(request));
 }
 

@@ -280,11 +280,19 @@ void Relay::Impl::RelayTx(Entry& e) {
   auto sent = rpc.SendRawTransaction(e.tx);
   if (sent.ok()) {
     e.check = false;  // the next block says what became of it
+    // From the notification to the answer on its way, for this process's first answer to it
+    // (bench/oracle.sh reads it); -1 when the request came from the store after a restart.
+    const int64_t since_notified_us =
+        e.request.noticed_at && e.attempts == 1
+            ? std::chrono::duration_cast<std::chrono::microseconds>(clock.SteadyNow() - *e.request.noticed_at).count()
+            : -1;
     log::Info("chain request answer sent", {{"request", e.request.key.ToString()},
+                                            {"service", e.request.service},
                                             {"tx", e.tx_hash->ToString()},
                                             {"code", e.answer ? e.answer->code : 0},
                                             {"valid_until", e.valid_until},
-                                            {"attempt", e.attempts}});
+                                            {"attempt", e.attempts},
+                                            {"since_notified_us", since_notified_us}});
     return;
   }
   // Refused, or no way to tell: looked up again later (on chain, in the pool, or relayed again).

@@ -3,7 +3,9 @@
 // script that carries a ChainAnswer back to the contract.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +46,9 @@ struct ChainRequest {
   neo::UInt256 tx_hash;  // the transaction that emitted the notification
   uint32_t notification_index = 0;
   uint32_t block_index = 0;
+  // When this process saw the notification (steady clock); not stored, so unset for a request
+  // loaded after a restart. For the relay's latency figures only.
+  std::optional<std::chrono::steady_clock::time_point> noticed_at;
 };
 
 // A service's answer. `code` is 0 on success, else the gRPC canonical code of the failure, and
