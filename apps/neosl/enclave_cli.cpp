@@ -384,6 +384,12 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
     }
     case v1::EcallRequest::kFetch: return Fetch(st, req.fetch(), channel);
     case v1::EcallRequest::kOracleRun: return OracleRun(st, req.oracle_run(), channel);
+    case v1::EcallRequest::kOracleFinalize: {
+      auto out = oracle::FinalizeOracle(req.oracle_finalize(), st.keys->report);
+      if (!out.ok()) return Error(out.status());
+      *r.mutable_oracle_run() = std::move(*out);
+      return r;
+    }
     case v1::EcallRequest::kSecretSeal: return SecretSeal(st, req.secret_seal());
     case v1::EcallRequest::kRunFunction: return RunFunction(st.worker, req.run_function(), channel);
     case v1::EcallRequest::kCheckFunction: return CheckFunction(st.worker, req.check_function());

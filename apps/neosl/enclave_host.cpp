@@ -235,6 +235,17 @@ StatusOr<RunningEnclave::VrfResult> RunningEnclave::VrfProve(std::span<const uin
   return out;
 }
 
+namespace {
+
+bool VerifiesBytes(const crypto::PublicKey& key, const std::string& message, const std::string& signature) {
+  if (signature.size() != 64) return false;
+  crypto::Signature s{};
+  std::copy(signature.begin(), signature.end(), s.begin());
+  return key.Verify(std::span(reinterpret_cast<const uint8_t*>(message.data()), message.size()), s);
+}
+
+}  // namespace
+
 StatusOr<v1::OracleRunResponse> RunningEnclave::OracleRun(const v1::OracleRunRequest& request,
                                                           const crypto::PublicKey& report_key,
                                                           std::chrono::milliseconds call_timeout) {
@@ -243,15 +254,24 @@ StatusOr<v1::OracleRunResponse> RunningEnclave::OracleRun(const v1::OracleRunReq
   ASSIGN_OR_RETURN(v1::EcallResponse r, host->Call(req, call_timeout));
   if (!r.has_oracle_run()) return InternalError("the enclave answered oracle_run without an outcome");
   v1::OracleRunResponse out = std::move(*r.mutable_oracle_run());
-  auto verifies = [&](const std::string& message, const std::string& signature) {
-    if (signature.size() != 64) return false;
-    crypto::Signature s{};
-    std::copy(signature.begin(), signature.end(), s.begin());
-    return report_key.Verify(std::span(reinterpret_cast<const uint8_t*>(message.data()), message.size()), s);
-  };
-  if (!verifies(out.record(), out.signature())) return InternalError("the enclave's oracle signature does not verify");
-  if (request.has_chain() && !verifies(out.chain_result(), out.chain_signature())) {
+  if (!VerifiesBytes(report_key, out.record(), out.signature())) {
+    return InternalError("the enclave's oracle signature does not verify");
+  }
+  if (request.has_chain() && !VerifiesBytes(report_key, out.chain_result(), out.chain_signature())) {
     return InternalError("the enclave's oracle chain signature does not verify");
+  }
+  return out;
+}
+
+StatusOr<v1::OracleRunResponse> RunningEnclave::OracleFinalize(const v1::OracleFinalizeRequest& request,
+                                                               const crypto::PublicKey& report_key) {
+  v1::EcallRequest req;
+  *req.mutable_oracle_finalize() = request;
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->Call(req, timeout));
+  if (!r.has_oracle_run()) return InternalError("the enclave answered oracle_finalize without an outcome");
+  v1::OracleRunResponse out = std::move(*r.mutable_oracle_run());
+  if (!VerifiesBytes(report_key, out.record(), out.signature())) {
+    return InternalError("the enclave's oracle signature does not verify");
   }
   return out;
 }

@@ -60,6 +60,9 @@ struct RunningEnclave {
   StatusOr<tee::v1::OracleRunResponse> OracleRun(const tee::v1::OracleRunRequest& request,
                                                  const crypto::PublicKey& report_key,
                                                  std::chrono::milliseconds call_timeout);
+  // A successful result post-processed by a function (oracle::FinalizeOracle), checked the same way.
+  StatusOr<tee::v1::OracleRunResponse> OracleFinalize(const tee::v1::OracleFinalizeRequest& request,
+                                                      const crypto::PublicKey& report_key);
   void Stop();
   ~RunningEnclave() { Stop(); }
 };

@@ -250,10 +250,14 @@ StatusOr<std::unique_ptr<services::OracleService>> MakeOracleService(const Confi
   ASSIGN_OR_RETURN(crypto::PublicKey report, enclave.ReportKey());
   // The enclave's call may take every source's timeout (they run at once) plus the way there.
   const auto call_timeout = options.timeout + std::chrono::milliseconds(10'000);
-  services::OracleRunner runner = [&enclave, report, call_timeout](const tee::v1::OracleRunRequest& request) {
+  services::OracleEnclave calls;
+  calls.run = [&enclave, report, call_timeout](const tee::v1::OracleRunRequest& request) {
     return enclave.OracleRun(request, report, call_timeout);
   };
-  auto service = std::make_unique<services::OracleService>(*host.pipeline, store, std::move(runner), client, clock,
+  calls.finalize = [&enclave, report](const tee::v1::OracleFinalizeRequest& request) {
+    return enclave.OracleFinalize(request, report);
+  };
+  auto service = std::make_unique<services::OracleService>(*host.pipeline, store, std::move(calls), client, clock,
                                                            random, std::move(report), std::move(options));
   ASSIGN_OR_RETURN(int interrupted, service->FailInterrupted());
   if (interrupted > 0) {

@@ -485,7 +485,10 @@ std::vector<MeshRoute> OracleRoutes() {
                         {"headers", headers},
                         {"sources", Array(source).MaxItems(16).Describe("several sources instead of url (at most 16)")},
                         {"consensus", consensus},
-                        {"async", Boolean().Describe("answer 200 with the pending request at once")}});
+                        {"async", Boolean().Describe("answer 200 with the pending request at once")},
+                        {"function_id", String().Length(0, 64).Describe(
+                                            "post-process with one of your functions: it gets {request_id, result} "
+                                            "and its return value is the result")}});
   auto source_result = Object({{"url", String()},
                                {"code", String().Describe("Neo's OracleResponseCode name")},
                                {"detail", String()},
@@ -506,7 +509,11 @@ std::vector<MeshRoute> OracleRoutes() {
               {"public_key", String().Describe("hex: the enclave's report key, as in /v1/attestation")},
               {"created_at", String()},
               {"completed_at", String()},
-              {"detail", String().Describe("why the outcome is not Success")}});
+              {"detail", String().Describe("why the outcome is not Success")},
+              {"function_id", String().Describe("the post-processing function, if any")},
+              {"function_version", Integer()},
+              {"execution_id", String().Describe("its execution (GET /v1/executions/{id})")},
+              {"fetched_result", String().Describe("the agreed result the function was given")}});
   // A request may take every source's timeout (they run at once, each at most 30 s).
   const auto timeout = std::chrono::milliseconds(40'000);
   return {

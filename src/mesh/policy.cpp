@@ -353,6 +353,8 @@ service: oracle
 allowed_calls:
   - target_service: secrets
     operations: [ResolveSecrets]
+  - target_service: functions
+    operations: [GetFunction, InvokeFunction]
   - target_service: gasbank
     operations: [ReserveGas, ChargeGas, ReleaseGas]
 )yaml";

@@ -234,6 +234,8 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/random", "post"},
                                                                {"/v1/random/{id}", "get"},
                                                                {"/v1/random/verify", "post"},
+                                                               {"/v1/oracle/requests", "post"},
+                                                               {"/v1/oracle/requests/{id}", "get"},
                                                                {"/v1/ws", "get"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();

@@ -1,5 +1,7 @@
 #include "services/oracle/oracle_record.h"
 
+#include <boost/json.hpp>
+
 #include "neo/contract_param.h"
 #include "neo/io.h"
 
@@ -37,9 +39,10 @@ void PutArray(neo::BinaryWriter& w, size_t count) {
 }  // namespace
 
 std::vector<uint8_t> Record(std::string_view request_id, const std::vector<RecordSource>& sources,
-                            const RecordRule& rule, ResponseCode code, const std::array<uint8_t, 32>& result_hash) {
+                            const RecordRule& rule, ResponseCode code, const std::array<uint8_t, 32>& result_hash,
+                            const RecordFunction* function) {
   neo::BinaryWriter w;
-  PutArray(w, 6);
+  PutArray(w, function != nullptr ? 7 : 6);
   PutText(w, kRecordTag);
   PutText(w, request_id);
   PutArray(w, sources.size());
@@ -55,7 +58,27 @@ std::vector<uint8_t> Record(std::string_view request_id, const std::vector<Recor
   PutInteger(w, rule.min_sources);
   PutInteger(w, int64_t(code));
   PutBytes(w, result_hash);
+  if (function != nullptr) {
+    PutArray(w, 4);
+    PutText(w, function->function_id);
+    PutInteger(w, function->version);
+    PutBytes(w, function->source_hash);
+    PutBytes(w, function->fetched_hash);
+  }
   return w.Take();
+}
+
+std::string FunctionArgs(std::string_view request_id, std::string_view result) {
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(result, ec);
+  boost::json::object args;
+  args["request_id"] = request_id;
+  if (ec) {
+    args["result"] = result;
+  } else {
+    args["result"] = std::move(parsed);
+  }
+  return boost::json::serialize(args);
 }
 
 StatusOr<std::vector<uint8_t>> ChainResult(std::span<const uint8_t> contract, std::string_view request_id,

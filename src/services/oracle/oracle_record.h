@@ -29,12 +29,30 @@ struct RecordRule {
   int64_t min_sources = 0;
 };
 
+// A result post-processed by a function: which function (version, source) made the final
+// result out of which fetched one.
+struct RecordFunction {
+  std::string function_id;
+  int64_t version = 0;
+  std::array<uint8_t, 32> source_hash{};
+  std::array<uint8_t, 32> fetched_hash{};  // SHA-256 of the filtered (and agreed) result it was given
+};
+
 // The signed record of an API request: the Array
 //   ["neosl-oracle-v1", request_id, [[url, filter], …], [rule, m, max_spread_bps, min_sources],
 //    code, SHA-256(result)]
-// of ByteStrings and Integers. The report key signs SHA-256 of these bytes.
+// of ByteStrings and Integers, with a seventh item [function_id, version, source_hash,
+// SHA-256(fetched result)] when a function made the result. The report key signs SHA-256 of
+// these bytes.
 std::vector<uint8_t> Record(std::string_view request_id, const std::vector<RecordSource>& sources,
-                            const RecordRule& rule, ResponseCode code, const std::array<uint8_t, 32>& result_hash);
+                            const RecordRule& rule, ResponseCode code, const std::array<uint8_t, 32>& result_hash,
+                            const RecordFunction* function = nullptr);
+
+// The arguments a post-processing function is invoked with: the JSON text
+//   {"request_id":"<id>","result":<the result>}
+// where the result is embedded as JSON when it is JSON (a JPath filter's array), else as a
+// string. The same bytes every time, so that the enclave can check what the function was given.
+std::string FunctionArgs(std::string_view request_id, std::string_view result);
 
 // A chain request's callback result: the Array [contract (ByteString, 20 bytes, little-endian as
 // UInt160 stores it), requestId (Integer), code (Integer), result (ByteString)], signed by the

@@ -28,4 +28,13 @@ struct RunEnvironment {
 // that can go wrong with a source is an outcome (a response code), not an error.
 StatusOr<tee::v1::OracleRunResponse> RunOracle(const tee::v1::OracleRunRequest& request, const RunEnvironment& env);
 
+// The oracle_finalize ECALL: a successful result post-processed by a function. Checks that the
+// fetched result carries this enclave's signature for `request.request()` (rebuilding its
+// record), that the function was given FunctionArgs(request id, result), and the function's
+// proof; answers the function's output (or Error when it failed, ResponseTooLarge over the
+// limit) with the record naming the function, signed. PERMISSION_DENIED when a check fails;
+// INVALID_ARGUMENT for a malformed request.
+StatusOr<tee::v1::OracleRunResponse> FinalizeOracle(const tee::v1::OracleFinalizeRequest& request,
+                                                    const crypto::PrivateKey& report_key);
+
 }  // namespace neosl::oracle

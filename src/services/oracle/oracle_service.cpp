@@ -8,9 +8,12 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "crypto/hash.h"
+#include "neosl/functions/v1/functions.pb.h"
 #include "neosl/secrets/v1/secrets.pb.h"
+#include "runtime/runner.h"
 #include "services/oracle/consensus.h"
 #include "services/oracle/jpath.h"
+#include "services/oracle/oracle_record.h"
 #include "services/oracle/oracle_run.h"
 #include "services/oracle/response_code.h"
 #include "services/oracle/source_fetch.h"
@@ -20,11 +23,13 @@ namespace {
 
 namespace v1 = tee::v1;
 namespace secretspb = ::neosl::secrets::v1;
+namespace functionspb = ::neosl::functions::v1;
 
 constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMaxFilterBytes = 256;
 constexpr size_t kMaxHeaders = 16;
 constexpr std::string_view kSecretsService = "secrets";
+constexpr std::string_view kFunctionsService = "functions";
 
 Status Busy() {
   return ResourceExhaustedError("the oracle service is busy; retry later")
@@ -53,15 +58,16 @@ struct OracleService::Prepared {
   v1::OracleRunRequest run;       // without request_id and secrets
   oraclepb::OracleRequest shown;  // request_sources and consensus, header values left out
   std::vector<std::string> secret_names;
+  std::string function_id;  // post-processing, when set
 };
 
-OracleService::OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleRunner runner,
-                             mesh::MeshClient& secrets, const Clock& clock, RandomSource& random,
+OracleService::OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleEnclave enclave,
+                             mesh::MeshClient& client, const Clock& clock, RandomSource& random,
                              crypto::PublicKey report_key, OracleOptions options)
     : pipeline_(pipeline),
       store_(store),
-      runner_(std::move(runner)),
-      secrets_(secrets),
+      enclave_(std::move(enclave)),
+      client_(client),
       clock_(clock),
       random_(random),
       report_key_hex_(HexEncode(report_key.Compressed())),
@@ -150,6 +156,16 @@ StatusOr<OracleService::Prepared> OracleService::Prepare(const oraclepb::CreateO
     return FieldViolationError("headers", "a chain request cannot read secrets ({{secrets." + *names.begin() + "}})");
   }
   p.secret_names.assign(names.begin(), names.end());
+  if (!request.function_id().empty()) {
+    if (!with_secrets) {
+      return FieldViolationError("function_id", "a chain request cannot name a function: functions belong to accounts");
+    }
+    if (!FunctionId::IsWellFormed(request.function_id())) {
+      return FieldViolationError("function_id", "function_id must look like fn_ followed by 20 characters");
+    }
+    p.function_id = request.function_id();
+    p.shown.set_function_id(p.function_id);
+  }
 
   oracle::ConsensusSpec spec;
   const oraclepb::Consensus& c = request.consensus();
@@ -191,7 +207,7 @@ StatusOr<v1::InvocationSecrets> OracleService::ResolveSecrets(const std::string&
   secretspb::ResolveSecretsResponse response;
   mesh::CallOptions options;
   options.account = account;
-  Status s = secrets_.Call(kSecretsService, "/neosl.secrets.v1.Secrets/ResolveSecrets", request, &response, options);
+  Status s = client_.Call(kSecretsService, "/neosl.secrets.v1.Secrets/ResolveSecrets", request, &response, options);
   if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kInvalidArgument) {
     return FieldViolationError("headers", std::string(s.message()));
   }
@@ -227,6 +243,16 @@ void OracleService::Create(const std::shared_ptr<const mesh::CallContext>& call,
   auto prepared = Prepare(request, /*with_secrets=*/true);
   if (!prepared.ok()) return done(prepared.status());
   const std::string id = OracleRequestId::Generate(random_).str();
+  if (!prepared->function_id.empty()) {
+    // Before anything is fetched: a function that is not the account's is the caller's mistake.
+    functionspb::GetFunctionRequest get;
+    get.set_id(prepared->function_id);
+    functionspb::Function function;
+    mesh::CallOptions options;
+    options.account = account->str();
+    Status s = client_.Call(kFunctionsService, "/neosl.functions.v1.Functions/GetFunction", get, &function, options);
+    if (!s.ok()) return done(s.Annotate("function_id"));
+  }
   auto secrets = ResolveSecrets(account->str(), id, prepared->secret_names);
   if (!secrets.ok()) return done(secrets.status());
 
@@ -258,7 +284,7 @@ void OracleService::Create(const std::shared_ptr<const mesh::CallContext>& call,
 
 StatusOr<oraclepb::OracleRequest> OracleService::Run(const std::string& account, v1::OracleRunRequest run,
                                                      oraclepb::OracleRequest shown) {
-  auto outcome = runner_(run);
+  auto outcome = enclave_.run(run);
   shown.set_completed_at(FormatRfc3339Millis(clock_.NowUnixMillis()));
   if (!outcome.ok()) {
     // The enclave could not run it at all (it restarted, it timed out): an Error outcome,
@@ -286,10 +312,74 @@ StatusOr<oraclepb::OracleRequest> OracleService::Run(const std::string& account,
     }
     shown.set_signature(Hex(o.signature()));
     shown.set_record(Hex(o.record()));
+    if (!shown.function_id().empty() && o.code() == uint32_t(oracle::ResponseCode::kSuccess)) {
+      run.clear_secrets();
+      PostProcess(account, shown.function_id(), run, o, &shown);
+    }
   }
   RETURN_IF_ERROR(Store(account, shown, /*insert=*/false));
   Publish(account, shown);
   return shown;
+}
+
+void OracleService::PostProcess(const std::string& account, const std::string& function_id,
+                                const v1::OracleRunRequest& run, const v1::OracleRunResponse& fetched,
+                                oraclepb::OracleRequest* shown) {
+  shown->set_fetched_result(fetched.result());
+  // Whatever goes wrong from here, the outcome is Error, and unsigned unless the enclave signs it.
+  auto fail = [&](const std::string& why) {
+    shown->set_status("failed");
+    shown->set_code("Error");
+    shown->set_code_value(uint32_t(oracle::ResponseCode::kError));
+    shown->set_result("");
+    shown->set_result_hash(HexEncode(crypto::Sha256(std::span<const uint8_t>())));
+    shown->set_signature("");
+    shown->set_record("");
+    shown->set_detail(why);
+  };
+  functionspb::InvokeFunctionRequest invoke;
+  invoke.set_id(function_id);
+  invoke.set_args_json(oracle::FunctionArgs(run.request_id(), fetched.result()));
+  functionspb::Execution execution;
+  mesh::CallOptions options;
+  options.account = account;
+  options.timeout = runtime::kMaxTimeout + std::chrono::milliseconds(10'000);
+  Status s =
+      client_.Call(kFunctionsService, "/neosl.functions.v1.Functions/InvokeFunction", invoke, &execution, options);
+  if (!s.ok()) return fail("the function could not run: " + std::string(s.message()));
+  shown->set_function_version(execution.version());
+  shown->set_execution_id(execution.id());
+
+  v1::OracleFinalizeRequest finalize;
+  *finalize.mutable_request() = run;
+  finalize.set_code(fetched.code());
+  finalize.set_result(fetched.result());
+  finalize.set_signature(fetched.signature());
+  auto* proof = finalize.mutable_function();
+  proof->set_function_id(execution.function_id());
+  proof->set_version(execution.version());
+  auto source_hash = HexDecode(execution.source_hash());
+  auto signature = HexDecode(execution.enclave_signature());
+  if (!source_hash || !signature) return fail("the function's execution has no proof");
+  proof->set_source_hash(std::string(source_hash->begin(), source_hash->end()));
+  proof->set_args_json(execution.args_json());
+  proof->set_succeeded(execution.status() == "succeeded");
+  proof->set_output_json(proof->succeeded() ? execution.result_json() : execution.error_json());
+  proof->set_signature(std::string(signature->begin(), signature->end()));
+  auto final_outcome = enclave_.finalize(finalize);
+  if (!final_outcome.ok()) {
+    return fail("the enclave did not accept the function's result: " + std::string(final_outcome.status().message()));
+  }
+  const v1::OracleRunResponse& o = *final_outcome;
+  shown->set_code(CodeName(o.code()));
+  shown->set_code_value(o.code());
+  shown->set_status(o.code() == uint32_t(oracle::ResponseCode::kSuccess) ? "succeeded" : "failed");
+  shown->set_result(o.result());
+  shown->set_result_hash(
+      HexEncode(crypto::Sha256(std::span(reinterpret_cast<const uint8_t*>(o.result().data()), o.result().size()))));
+  shown->set_detail(o.detail());
+  shown->set_signature(Hex(o.signature()));
+  shown->set_record(Hex(o.record()));
 }
 
 Status OracleService::Store(const std::string& account, const oraclepb::OracleRequest& shown, bool insert) {
@@ -396,7 +486,7 @@ Status OracleService::RunDetached(const oraclepb::CreateOracleRequestRequest& re
   *p.run.mutable_chain() = run.chain();
   if (run.max_result_bytes() > 0)
     p.run.set_max_result_bytes(std::min(run.max_result_bytes(), p.run.max_result_bytes()));
-  bool queued = work_->TrySubmit([this, run = std::move(p.run), done = std::move(done)] { done(runner_(run)); });
+  bool queued = work_->TrySubmit([this, run = std::move(p.run), done = std::move(done)] { done(enclave_.run(run)); });
   if (!queued) return Busy();
   return Status();
 }

@@ -29,8 +29,12 @@ namespace neosl::services {
 
 namespace oraclepb = ::neosl::oracle::v1;
 
-// How the service has the enclave run a request (RunningEnclave::OracleRun in serve).
-using OracleRunner = std::function<StatusOr<tee::v1::OracleRunResponse>(const tee::v1::OracleRunRequest&)>;
+// How the service has the enclave run a request, and post-process a result with a function's
+// proof (RunningEnclave::OracleRun and OracleFinalize in serve).
+struct OracleEnclave {
+  std::function<StatusOr<tee::v1::OracleRunResponse>(const tee::v1::OracleRunRequest&)> run;
+  std::function<StatusOr<tee::v1::OracleRunResponse>(const tee::v1::OracleFinalizeRequest&)> finalize;
+};
 
 struct OracleOptions {
   std::chrono::milliseconds timeout{5000};  // oracle.timeout_ms: per source, redirects included
@@ -45,8 +49,9 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
  public:
   static constexpr std::string_view kIdentity = "oracle";
 
-  // `secrets`: this service's mesh client (identity "oracle"), for ResolveSecrets.
-  OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleRunner runner, mesh::MeshClient& secrets,
+  // `client`: this service's mesh client (identity "oracle"), for the secrets service's
+  // ResolveSecrets and the functions service's GetFunction and InvokeFunction.
+  OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleEnclave enclave, mesh::MeshClient& client,
                 const Clock& clock, RandomSource& random, crypto::PublicKey report_key, OracleOptions options);
   // Waits for the requests in flight.
   ~OracleService() override;
@@ -86,11 +91,15 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
                                         oraclepb::OracleRequest shown);
   Status Store(const std::string& account, const oraclepb::OracleRequest& shown, bool insert);
   void Publish(const std::string& account, const oraclepb::OracleRequest& done);
+  // Post-processing: invokes the function with the fetched result and has the enclave sign what
+  // it made of it (or records why not).
+  void PostProcess(const std::string& account, const std::string& function_id, const tee::v1::OracleRunRequest& run,
+                   const tee::v1::OracleRunResponse& fetched, oraclepb::OracleRequest* shown);
 
   mesh::Pipeline& pipeline_;
   store::Store& store_;
-  OracleRunner runner_;
-  mesh::MeshClient& secrets_;
+  OracleEnclave enclave_;
+  mesh::MeshClient& client_;
   const Clock& clock_;
   RandomSource& random_;
   std::string report_key_hex_;

@@ -181,6 +181,66 @@ TEST_F(OracleE2eTest, AsyncAnswersAtOnceAndTheOutcomeFollows) {
   EXPECT_EQ(Str(done, "result"), "[2,3]");
 }
 
+TEST_F(OracleE2eTest, AFunctionPostProcessesTheResultAndTheRecordNamesIt) {
+  TestServer source([](const ReceivedRequest&) { return JsonReply(R"({"data":{"price":12.5}})"); });
+  auto created = Send("POST", "/v1/functions", json::serialize(json::object{{"name", "cents"}, {"source", R"js(
+    export default function (request) {
+      const [price] = request.args.result;
+      if (price < 0) throw new Error('negative');
+      return { cents: Math.round(price * 100), request: request.args.request_id };
+    })js"}}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string fn = Str(Json(created), "id");
+  const std::string url = source.Url("/p");
+  auto r = Send("POST", "/v1/oracle/requests",
+                json::serialize(json::object{{"url", url}, {"filter", "$.data.price"}, {"function_id", fn}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto v = Json(r);
+  ASSERT_EQ(Str(v, "code"), "Success") << r.body;
+  EXPECT_EQ(Str(v, "fetched_result"), "[12.5]");
+  EXPECT_EQ(Str(v, "result"), R"({"cents":1250,"request":")" + Str(v, "request_id") + R"("})");
+  EXPECT_EQ(Str(v, "function_id"), fn);
+
+  // The record names the function's version and source and the fetched result it was given.
+  auto ex = Send("GET", "/v1/executions/" + Str(v, "execution_id"));
+  ASSERT_EQ(ex.status, 200) << ex.body;
+  oracle::RecordFunction function;
+  function.function_id = fn;
+  function.version = v.at("function_version").as_int64();
+  auto source_hash = HexDecode(Str(Json(ex), "source_hash"));
+  ASSERT_TRUE(source_hash && source_hash->size() == 32);
+  std::copy(source_hash->begin(), source_hash->end(), function.source_hash.begin());
+  function.fetched_hash = crypto::Sha256(std::span(reinterpret_cast<const uint8_t*>("[12.5]"), 6));
+  const std::string result = Str(v, "result");
+  const auto record = oracle::Record(
+      Str(v, "request_id"), {{url, "$.data.price"}}, {"all-equal", 0, 0, 0}, oracle::ResponseCode::kSuccess,
+      crypto::Sha256(std::span(reinterpret_cast<const uint8_t*>(result.data()), result.size())), &function);
+  EXPECT_EQ(Str(v, "record"), HexEncode(record));
+  auto key = crypto::PublicKey::FromHex(ReportKey());
+  auto sig = HexDecode(Str(v, "signature"));
+  ASSERT_TRUE(key.ok() && sig && sig->size() == 64);
+  crypto::Signature s{};
+  std::copy(sig->begin(), sig->end(), s.begin());
+  EXPECT_TRUE(key->Verify(record, s));
+
+  // A function that fails makes the outcome Error, still signed and naming it.
+  TestServer negative([](const ReceivedRequest&) { return JsonReply(R"({"data":{"price":-1}})"); });
+  auto f =
+      Send("POST", "/v1/oracle/requests",
+           json::serialize(json::object{{"url", negative.Url("/")}, {"filter", "$.data.price"}, {"function_id", fn}}));
+  ASSERT_EQ(f.status, 200) << f.body;
+  EXPECT_EQ(Str(Json(f), "code"), "Error");
+  EXPECT_NE(Str(Json(f), "detail").find("negative"), std::string::npos) << f.body;
+  EXPECT_FALSE(Str(Json(f), "signature").empty());
+
+  // A function that is not the account's is refused before anything is fetched.
+  const size_t fetched = source.requests().size();
+  auto missing = Send("POST", "/v1/oracle/requests",
+                      json::serialize(json::object{{"url", url}, {"function_id", "fn_aaaaaaaaaaaaaaaaaaaa"}}));
+  EXPECT_EQ(missing.status, 404) << missing.body;
+  EXPECT_EQ(source.requests().size(), fetched);
+}
+
 TEST_F(OracleE2eTest, FinishedRequestsArePushedOnTheExecutionsChannel) {
   TestServer source([](const ReceivedRequest&) { return JsonReply(R"({"n":7})"); });
   using gateway::ws_test::WsClient;

@@ -376,9 +376,10 @@ TEST(DefaultPolicyTest, ServicesCallEachOtherLeastPrivilege) {
   EXPECT_TRUE(p.Check("echo", "echo", "Echo").ok());
   EXPECT_TRUE(p.Check("echo", "echo", "Relay").ok());
   EXPECT_FALSE(p.Check("echo", "echo", "EchoSensitive").ok());
-  // Only functions resolve secrets.
+  // Only functions and the oracle (for its requests' headers) resolve secrets.
   EXPECT_TRUE(p.Check("functions", "secrets", "ResolveSecrets").ok());
-  for (const char* caller : {"gateway", "echo", "secrets", "automation", "gasbank", "pricefeed", "random", "oracle"}) {
+  EXPECT_TRUE(p.Check("oracle", "secrets", "ResolveSecrets").ok());
+  for (const char* caller : {"gateway", "echo", "secrets", "automation", "gasbank", "pricefeed", "random"}) {
     EXPECT_FALSE(p.Check(caller, "secrets", "ResolveSecrets").ok()) << caller;
   }
   EXPECT_FALSE(p.Check("functions", "secrets", "ListSecrets").ok());
@@ -386,6 +387,11 @@ TEST(DefaultPolicyTest, ServicesCallEachOtherLeastPrivilege) {
   EXPECT_TRUE(p.Check("automation", "functions", "InvokeFunction").ok());
   EXPECT_TRUE(p.Check("automation", "functions", "GetFunction").ok());
   EXPECT_FALSE(p.Check("automation", "functions", "DeleteFunction").ok());
+  // The oracle runs post-processing functions, and reads nothing else of them.
+  EXPECT_TRUE(p.Check("oracle", "functions", "InvokeFunction").ok());
+  EXPECT_TRUE(p.Check("oracle", "functions", "GetFunction").ok());
+  EXPECT_FALSE(p.Check("oracle", "functions", "UpdateFunction").ok());
+  EXPECT_FALSE(p.Check("oracle", "secrets", "ListSecrets").ok());
   EXPECT_TRUE(p.Check("automation", "pricefeed", "GetPrice").ok());
   EXPECT_FALSE(p.Check("automation", "pricefeed", "DeleteFeed").ok());
   // Services that pay for chain callbacks charge the gas bank; they cannot withdraw.
@@ -400,8 +406,8 @@ TEST(DefaultPolicyTest, ServicesCallEachOtherLeastPrivilege) {
     EXPECT_FALSE(p.Check("secrets", target, "Echo").ok());
     EXPECT_FALSE(p.Check("gasbank", target, "GetPrice").ok());
   }
-  // 8 gateway targets, echo 1, functions 2, automation 3, pricefeed, random, oracle 1 each.
-  EXPECT_EQ(p.size(), 17u);
+  // 8 gateway targets, echo 1, functions 2, automation 3, pricefeed 1, random 1, oracle 3.
+  EXPECT_EQ(p.size(), 19u);
 }
 
 // ---- rate limits ----
