@@ -69,16 +69,13 @@ std::vector<uint8_t> Record(std::string_view request_id, const std::vector<Recor
 }
 
 std::string FunctionArgs(std::string_view request_id, std::string_view result) {
+  // JSON is embedded as it came (a filter's exact bytes), not re-serialized.
   boost::system::error_code ec;
-  boost::json::value parsed = boost::json::parse(result, ec);
-  boost::json::object args;
-  args["request_id"] = request_id;
-  if (ec) {
-    args["result"] = result;
-  } else {
-    args["result"] = std::move(parsed);
-  }
-  return boost::json::serialize(args);
+  (void)boost::json::parse(result, ec);
+  std::string args = "{\"request_id\":" + boost::json::serialize(boost::json::string(request_id)) + ",\"result\":";
+  args += ec ? boost::json::serialize(boost::json::string(result)) : std::string(result);
+  args += "}";
+  return args;
 }
 
 StatusOr<std::vector<uint8_t>> ChainResult(std::span<const uint8_t> contract, std::string_view request_id,
