@@ -50,7 +50,7 @@ std::vector<uint8_t> Record(std::string_view request_id, const std::vector<Recor
 
 // The arguments a post-processing function is invoked with: the JSON text
 //   {"request_id":"<id>","result":<the result>}
-// where the result is embedded as JSON when it is JSON (a JPath filter's array), else as a
+// where the result is embedded byte for byte when it is JSON (a JPath filter's array), else as a
 // string. The same bytes every time, so that the enclave can check what the function was given.
 std::string FunctionArgs(std::string_view request_id, std::string_view result);
 
