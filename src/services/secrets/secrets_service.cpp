@@ -282,8 +282,7 @@ Status SecretsService::Resolve(const mesh::CallContext& call, const secretspb::R
   }
   if (asked.size() > kMaxGrantsPerFunction) return InvalidArgumentError("too many names");
 
-  Status s = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    response->clear_secrets();
+  auto fill = [&](store::Transaction& tx) -> Status {
     // The granted names, joined with what is stored under them now.
     ASSIGN_OR_RETURN(auto rows,
                      tx.Query("SELECT g.name, s.version, v.ciphertext FROM secret_grants g "
@@ -318,27 +317,11 @@ Status SecretsService::Resolve(const mesh::CallContext& call, const secretspb::R
                             .Add("reason", "not granted to the function"));
       }
     }
-    // A value handed to an invocation is a read: audited before the ciphertext leaves.
-    const int64_t now = clock_.NowUnixMillis();
-    for (const auto& secret : response->secrets()) {
-      boost::json::object details{{"function_id", request.function_id()}, {"version", secret.version()}};
-      if (!request.execution_id().empty()) details["execution_id"] = request.execution_id();
-      services::secrets::AuditRecord record{account,
-                                            now,
-                                            services::secrets::AuditAction::kRead,
-                                            secret.name(),
-                                            "function:" + request.function_id(),
-                                            std::move(details)};
-      RETURN_IF_ERROR(audit_.Append(tx, record).status());
-    }
     return Status();
-  });
-  if (!s.ok()) {
-    response->clear_secrets();
-    return s;
-  }
-  response->set_account(account.str());
-  return Status();
+  };
+  boost::json::object details{{"function_id", request.function_id()}};
+  if (!request.execution_id().empty()) details["execution_id"] = request.execution_id();
+  return HandOut(account, "function:" + request.function_id(), std::move(details), fill, response);
 }
 
 Status SecretsService::ResolveForOracle(const AccountId& account, const secretspb::ResolveSecretsRequest& request,
@@ -354,8 +337,7 @@ Status SecretsService::ResolveForOracle(const AccountId& account, const secretsp
   }
   if (asked.empty()) return InvalidArgumentError("names: the oracle names the secrets it needs");
   if (asked.size() > kMaxGrantsPerFunction) return InvalidArgumentError("too many names");
-  Status s = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
-    response->clear_secrets();
+  auto fill = [&](store::Transaction& tx) -> Status {
     for (const auto& name : asked) {
       ASSIGN_OR_RETURN(auto row, tx.QueryOptional("SELECT s.version, v.ciphertext FROM secrets s "
                                                   "JOIN secret_versions v ON v.account_id = s.account_id "
@@ -373,15 +355,25 @@ Status SecretsService::ResolveForOracle(const AccountId& account, const secretsp
       out->set_version(uint32_t(version));
       out->set_ciphertext(std::string(ciphertext.begin(), ciphertext.end()));
     }
+    return Status();
+  };
+  return HandOut(account, "oracle:" + request.execution_id(),
+                 boost::json::object{{"request_id", request.execution_id()}}, fill, response);
+}
+
+Status SecretsService::HandOut(const AccountId& account, const std::string& actor, const boost::json::object& details,
+                               const std::function<Status(store::Transaction&)>& fill,
+                               secretspb::ResolveSecretsResponse* response) {
+  Status s = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    response->clear_secrets();
+    RETURN_IF_ERROR(fill(tx));
+    // A value handed out is a read: audited before the ciphertext leaves.
     const int64_t now = clock_.NowUnixMillis();
     for (const auto& secret : response->secrets()) {
-      boost::json::object details{{"request_id", request.execution_id()}, {"version", secret.version()}};
-      services::secrets::AuditRecord record{account,
-                                            now,
-                                            services::secrets::AuditAction::kRead,
-                                            secret.name(),
-                                            "oracle:" + request.execution_id(),
-                                            std::move(details)};
+      boost::json::object entry = details;
+      entry["version"] = secret.version();
+      services::secrets::AuditRecord record{account,       now,   services::secrets::AuditAction::kRead,
+                                            secret.name(), actor, std::move(entry)};
       RETURN_IF_ERROR(audit_.Append(tx, record).status());
     }
     return Status();

@@ -76,6 +76,10 @@ class SecretsService final : public secretspb::Secrets::CallbackService {
   // its account put there itself (no grants; function_id empty, execution_id the orc_ id).
   Status ResolveForOracle(const AccountId& account, const secretspb::ResolveSecretsRequest& request,
                           secretspb::ResolveSecretsResponse* response);
+  // In one store transaction: `fill` puts the ciphertexts in `response`, and each is audited as
+  // a read by `actor` with `details` (and its version). On failure nothing is handed out.
+  Status HandOut(const AccountId& account, const std::string& actor, const boost::json::object& details,
+                 const std::function<Status(store::Transaction&)>& fill, secretspb::ResolveSecretsResponse* response);
 
   mesh::Pipeline& pipeline_;
   store::Store& store_;

@@ -1,10 +1,7 @@
 // On-chain oracle requests through `neosl serve` and its embedded devchain: a transaction calls
 // SampleConsumer.request("oracle", …); the serve's relay has the enclave fetch the data from a
 // loopback server and answers with the chain result signed by the attested report key.
-#include <chrono>
-#include <fstream>
 #include <string>
-#include <thread>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -12,10 +9,7 @@
 #include "core/encoding.h"
 #include "devchain/app_engine.h"
 #include "devchain/chain.h"
-#include "integration/fixture.h"
-#include "neo/rpc_client.h"
-#include "neo/script_builder.h"
-#include "neo/tx_sender.h"
+#include "integration/chain_fixture.h"
 #include "services/oracle/oracle_record.h"
 #include "unit/net/test_server.h"
 
@@ -23,75 +17,12 @@ namespace neosl::testing {
 namespace {
 
 namespace json = boost::json;
-constexpr char kSampleConsumer[] = "0x746adb4cfa2fa90e0f16f1d1049b201b4db209de";
 
-class OracleChainE2eTest : public ServerTest {
+class OracleChainE2eTest : public ChainServerTest {
  protected:
   void SetUp() override {
-    StartServer({.env = {{"NEOSL_CHAIN_DEVCHAIN_BLOCK_MS", "0"},
-                         {"NEOSL_NET_ALLOW_PRIVATE", "127.0.0.1/32"},
-                         {"NEOSL_ORACLE_ALLOW_HTTP", "true"}}});
-    ASSERT_FALSE(HasFatalFailure());
-    std::string addr;
-    std::ifstream(server_->data_dir() + "/devchain/listen.addr") >> addr;
-    ASSERT_FALSE(addr.empty());
-    neo::HttpRpcClientOptions o;
-    o.url = "http://" + addr;
-    auto rpc = neo::HttpRpcClient::Create(o, SystemClock::Instance(), random_);
-    ASSERT_TRUE(rpc.ok()) << rpc.status().ToString();
-    rpc_ = std::move(*rpc);
-    signer_ = std::make_unique<neo::KeyTransactionSigner>(devchain::DevWalletAt(0).key);
-    sender_ = std::make_unique<neo::TransactionSender>(*rpc_, *signer_, random_, [](std::chrono::milliseconds d) {
-      // The poll interval of WaitForInclusion, not a race cover: inclusion is polled for.
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
-    });
+    StartChainServer({{"NEOSL_NET_ALLOW_PRIVATE", "127.0.0.1/32"}, {"NEOSL_ORACLE_ALLOW_HTTP", "true"}});
   }
-
-  // request("oracle", payload) from dev wallet 0; the request id.
-  std::string Request(const std::string& payload) {
-    neo::ScriptBuilder sb;
-    sb.EmitContractCall(*neo::UInt160::Parse(kSampleConsumer), "request", neo::CallFlags::All,
-                        {*neo::ContractParam::String("oracle"),
-                         neo::ContractParam::Bytes(std::vector<uint8_t>(payload.begin(), payload.end()))});
-    auto outcome = sender_->Execute(sb.Take());
-    EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
-    if (!outcome.ok()) return "";
-    for (const auto& n : outcome->notifications) {
-      if (n.event_name != "ServiceRequest") continue;
-      auto items = n.state.AsArray();
-      if (!items.ok()) break;
-      auto text = (*items)[0].IntegerText();
-      return text.ok() ? *text : "";
-    }
-    return "";
-  }
-
-  // getResponse(id) once answered: [code, result, signature, responder].
-  std::optional<std::vector<neo::RpcStackItem>> Response(const std::string& id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = rpc_->InvokeFunction(
-          *neo::UInt160::Parse(kSampleConsumer), "getResponse",
-          neo::ContractParamsJson(std::vector{neo::ContractParam::Int(*neo::BigInteger::FromDecimal(id))}), {});
-      if (r.ok() && !r->stack.empty()) {
-        auto items = r->stack[0].AsArray();
-        if (items.ok() && items->size() == 4) return *items;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polls the chain, bounded above
-    }
-    return std::nullopt;
-  }
-
-  std::string ReportKey() {
-    auto r = client_->Get("/v1/attestation?nonce=00112233445566778899");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return std::string(Json(r).at("public_keys").at("report").as_string());
-  }
-
-  SecureRandom& random_ = SecureRandom::Instance();
-  std::unique_ptr<neo::HttpRpcClient> rpc_;
-  std::unique_ptr<neo::KeyTransactionSigner> signer_;
-  std::unique_ptr<neo::TransactionSender> sender_;
 };
 
 TEST_F(OracleChainE2eTest, AContractsRequestIsAnsweredWithSignedFilteredData) {
@@ -99,7 +30,7 @@ TEST_F(OracleChainE2eTest, AContractsRequestIsAnsweredWithSignedFilteredData) {
     return net::testing::Respond(200, "OK", R"({"gas":{"usd":"4.21"}})", {{"Content-Type", "application/json"}});
   });
   const std::string payload = json::serialize(json::object{{"url", source.Url("/price")}, {"filter", "$.gas.usd"}});
-  const std::string id = Request(payload);
+  const std::string id = Request("oracle", payload);
   ASSERT_FALSE(id.empty());
   auto response = Response(id);
   ASSERT_TRUE(response) << server_->Logs();
@@ -115,7 +46,7 @@ TEST_F(OracleChainE2eTest, AContractsRequestIsAnsweredWithSignedFilteredData) {
                                       std::span(reinterpret_cast<const uint8_t*>("[\"4.21\"]"), 8));
   ASSERT_TRUE(expected.ok());
   EXPECT_EQ(HexEncode(*result), HexEncode(*expected));
-  auto report = crypto::PublicKey::FromHex(ReportKey());
+  auto report = crypto::PublicKey::FromHex(Key("report"));
   ASSERT_TRUE(report.ok());
   ASSERT_EQ(signature->size(), 64u);
   crypto::Signature sig{};
@@ -136,7 +67,7 @@ TEST_F(OracleChainE2eTest, AFailedFetchIsStillAnAnswerWithItsNeoCode) {
   net::testing::TestServer source([](const net::testing::ReceivedRequest&) {
     return net::testing::Respond(404, "Not Found", "{}", {{"Content-Type", "application/json"}});
   });
-  const std::string id = Request(json::serialize(json::object{{"url", source.Url("/nothing")}}));
+  const std::string id = Request("oracle", json::serialize(json::object{{"url", source.Url("/nothing")}}));
   ASSERT_FALSE(id.empty());
   auto response = Response(id);
   ASSERT_TRUE(response) << server_->Logs();
@@ -147,7 +78,7 @@ TEST_F(OracleChainE2eTest, AFailedFetchIsStillAnAnswerWithItsNeoCode) {
   EXPECT_EQ(j.at("value").as_array()[2].at("value").as_string(), std::to_string(int(oracle::ResponseCode::kNotFound)));
 
   // A payload that is no oracle request is answered INVALID_ARGUMENT (3) with the reason.
-  const std::string bad = Request(R"({"url": 5})");
+  const std::string bad = Request("oracle", R"({"url": 5})");
   ASSERT_FALSE(bad.empty());
   auto refused = Response(bad);
   ASSERT_TRUE(refused) << server_->Logs();

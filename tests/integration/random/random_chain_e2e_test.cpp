@@ -1,10 +1,7 @@
 // On-chain randomness through `neosl serve` and its embedded devchain: a transaction calls
 // SampleConsumer.request("random", …); the serve's relay answers with words signed by the
 // attested report key and proved by the attested VRF key.
-#include <chrono>
-#include <fstream>
 #include <string>
-#include <thread>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -13,87 +10,21 @@
 #include "crypto/ecvrf.h"
 #include "devchain/app_engine.h"
 #include "devchain/chain.h"
-#include "integration/fixture.h"
-#include "neo/rpc_client.h"
-#include "neo/script_builder.h"
-#include "neo/tx_sender.h"
+#include "integration/chain_fixture.h"
 #include "services/random/random_core.h"
 
 namespace neosl::testing {
 namespace {
 
 namespace json = boost::json;
-constexpr char kSampleConsumer[] = "0x746adb4cfa2fa90e0f16f1d1049b201b4db209de";
 
-class RandomChainE2eTest : public ServerTest {
+class RandomChainE2eTest : public ChainServerTest {
  protected:
-  void SetUp() override {
-    StartServer({.env = {{"NEOSL_CHAIN_DEVCHAIN_BLOCK_MS", "0"}}});
-    ASSERT_FALSE(HasFatalFailure());
-    std::string addr;
-    std::ifstream(server_->data_dir() + "/devchain/listen.addr") >> addr;
-    ASSERT_FALSE(addr.empty());
-    neo::HttpRpcClientOptions o;
-    o.url = "http://" + addr;
-    auto rpc = neo::HttpRpcClient::Create(o, SystemClock::Instance(), random_);
-    ASSERT_TRUE(rpc.ok()) << rpc.status().ToString();
-    rpc_ = std::move(*rpc);
-    signer_ = std::make_unique<neo::KeyTransactionSigner>(devchain::DevWalletAt(0).key);
-    sender_ = std::make_unique<neo::TransactionSender>(*rpc_, *signer_, random_, [](std::chrono::milliseconds d) {
-      // The poll interval of WaitForInclusion, not a race cover: inclusion is polled for.
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
-    });
-  }
-
-  std::string Key(const char* name) {
-    auto r = client_->Get("/v1/attestation?nonce=00112233445566778899");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return std::string(Json(r).at("public_keys").at(name).as_string());
-  }
-
-  // request("random", payload) from dev wallet 0; the request id.
-  std::string Request(const std::string& payload) {
-    neo::ScriptBuilder sb;
-    sb.EmitContractCall(*neo::UInt160::Parse(kSampleConsumer), "request", neo::CallFlags::All,
-                        {*neo::ContractParam::String("random"),
-                         neo::ContractParam::Bytes(std::vector<uint8_t>(payload.begin(), payload.end()))});
-    auto outcome = sender_->Execute(sb.Take());
-    EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
-    if (!outcome.ok()) return "";
-    for (const auto& n : outcome->notifications) {
-      if (n.event_name != "ServiceRequest") continue;
-      auto items = n.state.AsArray();
-      if (!items.ok()) break;
-      auto text = (*items)[0].IntegerText();
-      return text.ok() ? *text : "";
-    }
-    return "";
-  }
-
-  // getResponse(id) once answered: [code, result, signature, responder].
-  std::optional<std::vector<neo::RpcStackItem>> Response(const std::string& id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = rpc_->InvokeFunction(
-          *neo::UInt160::Parse(kSampleConsumer), "getResponse",
-          neo::ContractParamsJson(std::vector{neo::ContractParam::Int(*neo::BigInteger::FromDecimal(id))}), {});
-      if (r.ok() && !r->stack.empty()) {
-        auto items = r->stack[0].AsArray();
-        if (items.ok() && items->size() == 4) return *items;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polls the chain, bounded above
-    }
-    return std::nullopt;
-  }
-
-  SecureRandom& random_ = SecureRandom::Instance();
-  std::unique_ptr<neo::HttpRpcClient> rpc_;
-  std::unique_ptr<neo::KeyTransactionSigner> signer_;
-  std::unique_ptr<neo::TransactionSender> sender_;
+  void SetUp() override { StartChainServer(); }
 };
 
 TEST_F(RandomChainE2eTest, AContractsRequestIsAnsweredWithAttestedSignedProvedWords) {
-  const std::string id = Request(R"({"num_words": 2, "seed": "5eed"})");
+  const std::string id = Request("random", R"({"num_words": 2, "seed": "5eed"})");
   ASSERT_FALSE(id.empty());
   auto response = Response(id);
   ASSERT_TRUE(response) << server_->Logs();
