@@ -65,7 +65,7 @@ class Source {
   Source() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), body_(Document()) {
     thread_ = std::thread([this] { Run(); });
   }
-  ~Source() {
+  ~Source() noexcept {  // NOLINT(bugprone-exception-escape): join throws only on misuse
     stop_ = true;
     // A blocking accept does not see the acceptor close: a connection wakes it.
     beast::error_code ec;
@@ -250,7 +250,7 @@ int ServeSource(const std::string& addr_file) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "fetch" && argc == 3) return Fetch(std::stod(argv[2]));
   if (mode == "chain" && argc == 5) return Chain(argv[2], argv[3], std::stoi(argv[4]));
@@ -259,4 +259,7 @@ int main(int argc, char** argv) {
                "usage: oracle_bench fetch SECONDS | chain RPC_URL SERVE_LOG N | source ADDR_FILE "
                "(bench/oracle.sh runs it)\n");
   return 2;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "oracle_bench: %s\n", e.what());
+  return 1;
 }

@@ -35,7 +35,7 @@ chain_requests::ServiceHandler ChainHandler(OracleService& service) {
         std::string(request.key.contract.bytes().begin(), request.key.contract.bytes().end()));
     run.mutable_chain()->set_request_id(request.key.request_id.decimal());
     run.set_max_result_bytes(uint32_t(kMaxChainResult));
-    Status s = service.RunDetached(*parsed, std::move(run), [done](StatusOr<tee::v1::OracleRunResponse> outcome) {
+    Status s = service.RunDetached(*parsed, run, [done](StatusOr<tee::v1::OracleRunResponse> outcome) {
       if (!outcome.ok()) return done(chain_requests::ChainAnswer::FromStatus(outcome.status()));
       const std::string& result = outcome->chain_result();
       const std::string& signature = outcome->chain_signature();

@@ -63,7 +63,7 @@ struct OracleService::Prepared {
 
 OracleService::OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleEnclave enclave,
                              mesh::MeshClient& client, const Clock& clock, RandomSource& random,
-                             crypto::PublicKey report_key, OracleOptions options)
+                             const crypto::PublicKey& report_key, OracleOptions options)
     : pipeline_(pipeline),
       store_(store),
       enclave_(std::move(enclave)),
@@ -479,7 +479,7 @@ void OracleService::Publish(const std::string& account, const oraclepb::OracleRe
   }
 }
 
-Status OracleService::RunDetached(const oraclepb::CreateOracleRequestRequest& request, v1::OracleRunRequest run,
+Status OracleService::RunDetached(const oraclepb::CreateOracleRequestRequest& request, const v1::OracleRunRequest& run,
                                   RunDone done) {
   ASSIGN_OR_RETURN(Prepared p, Prepare(request, /*with_secrets=*/false));
   p.run.set_request_id(run.request_id());

@@ -52,7 +52,7 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
   // `client`: this service's mesh client (identity "oracle"), for the secrets service's
   // ResolveSecrets and the functions service's GetFunction and InvokeFunction.
   OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleEnclave enclave, mesh::MeshClient& client,
-                const Clock& clock, RandomSource& random, crypto::PublicKey report_key, OracleOptions options);
+                const Clock& clock, RandomSource& random, const crypto::PublicKey& report_key, OracleOptions options);
   // Waits for the requests in flight.
   ~OracleService() override;
 
@@ -75,7 +75,8 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
   // outcome. INVALID_ARGUMENT for a request that is not well formed; RESOURCE_EXHAUSTED when the
   // queue is full.
   using RunDone = std::function<void(StatusOr<tee::v1::OracleRunResponse>)>;
-  Status RunDetached(const oraclepb::CreateOracleRequestRequest& request, tee::v1::OracleRunRequest run, RunDone done);
+  Status RunDetached(const oraclepb::CreateOracleRequestRequest& request, const tee::v1::OracleRunRequest& run,
+                     RunDone done);
 
   const OracleOptions& options() const { return options_; }
 
