@@ -111,8 +111,11 @@ net:
   # private, link-local and metadata addresses. Comma-separated CIDRs listed here are reachable
   # anyway, e.g. "10.1.2.0/24, 127.0.0.1/32, ::1/128" (enclave.allow_private_networks opens all).
   allow_private: ""
-  per_host_rate: 0            # connections per second to one host name (0: unlimited); over it: refused
-  per_host_burst: 0           # connections a host may get at once before the rate applies (0: the rate)
+  # Connections per second the enclave may open to one host name, so that neosl cannot be used
+  # to flood a third party (0: unlimited); over it a fetch fails at once. The burst is how many
+  # a host may get at once before the rate applies (0: the rate).
+  per_host_rate: 50
+  per_host_burst: 100
 
 oracle:                       # external data into contracts (docs/oracle.md)
   timeout_ms: 5000            # per source, redirects included (Neo's OracleService: 5 s)

@@ -320,6 +320,29 @@ TEST_F(OracleE2eTest, SourcesThatFailGiveNeoCodesNotErrors) {
   EXPECT_EQ(Str(Json(r), "code"), "Forbidden") << r.body;
 }
 
+TEST_F(OracleE2eTest, APerHostRateLimitRefusesFloodingOneHost) {
+  server_.reset();
+  StartServer({.env = {{"NEOSL_NET_ALLOW_PRIVATE", "127.0.0.1/32"},
+                       {"NEOSL_ORACLE_ALLOW_HTTP", "true"},
+                       {"NEOSL_NET_PER_HOST_RATE", "1"},
+                       {"NEOSL_NET_PER_HOST_BURST", "2"}}});
+  TestServer source([](const ReceivedRequest&) { return JsonReply("[1]"); });
+  // Eight requests at once-a-few-milliseconds: the burst of two gets through, and the rest,
+  // unless the run stalls for seconds, finds the bucket empty (a token a second).
+  int successes = 0, limited = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto r = Send("POST", "/v1/oracle/requests", json::serialize(json::object{{"url", source.Url("/")}}));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string code = Str(Json(r), "code");
+    if (code == "Success") ++successes;
+    if (code == "Error" && Str(Json(r), "detail").find("rate limited") != std::string::npos) ++limited;
+  }
+  EXPECT_GE(successes, 2);
+  EXPECT_GE(limited, 1);
+  EXPECT_EQ(successes + limited, 8);
+  EXPECT_EQ(source.requests().size(), size_t(successes)) << "a limited fetch never reaches the host";
+}
+
 TEST_F(OracleE2eTest, BadRequestsAre400WithTheFieldNamed) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({})", "url"},
