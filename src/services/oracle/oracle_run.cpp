@@ -96,7 +96,10 @@ StatusOr<Checked> Check(const v1::OracleRunRequest& request) {
     c.sources[i].url = s.url();
     c.sources[i].filter = s.filter();
     for (const auto& h : s.headers()) c.sources[i].headers.emplace_back(h.name(), h.value());
-    RETURN_IF_ERROR(ValidateSourceRequest(c.sources[i], c.limits).Annotate("source " + std::to_string(i)));
+    // A scheme that is not allowed is an outcome (ProtocolNotSupported, as in Neo), not an error.
+    if (HasAllowedScheme(c.sources[i].url, c.limits)) {
+      RETURN_IF_ERROR(ValidateSourceRequest(c.sources[i], c.limits).Annotate("source " + std::to_string(i)));
+    }
   }
   return c;
 }

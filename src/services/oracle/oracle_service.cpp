@@ -123,11 +123,14 @@ StatusOr<OracleService::Prepared> OracleService::Prepare(const oraclepb::CreateO
     }
     // The URL, then the headers, then the filter, each error naming its field.
     oracle::SourceRequest check{s.url(), "", {}};
-    if (Status st = oracle::ValidateSourceRequest(check, limits); !st.ok()) {
+    // A chain request for a scheme we do not fetch is answered ProtocolNotSupported, as Neo
+    // answers it; through the API it is the caller's mistake.
+    const bool unsupported_on_chain = !with_secrets && !oracle::HasAllowedScheme(s.url(), limits);
+    if (Status st = oracle::ValidateSourceRequest(check, limits); !st.ok() && !unsupported_on_chain) {
       return FieldViolationError(field + "url", std::string(st.message()));
     }
     for (const auto& h : s.headers()) check.headers.emplace_back(h.name(), h.value());
-    if (Status st = oracle::ValidateSourceRequest(check, limits); !st.ok()) {
+    if (Status st = oracle::ValidateSourceRequest(check, limits); !st.ok() && !unsupported_on_chain) {
       return FieldViolationError(field + "headers", std::string(st.message()));
     }
     if (!s.filter().empty()) {

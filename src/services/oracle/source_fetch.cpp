@@ -356,6 +356,11 @@ std::vector<std::string> SecretNamesIn(std::string_view header_value) {
   return names;
 }
 
+bool HasAllowedScheme(std::string_view url, const SourceLimits& limits) {
+  const std::optional<std::string> scheme = SchemeOf(url);
+  return scheme && Contains(limits.schemes, *scheme);
+}
+
 Status ValidateSourceRequest(const SourceRequest& request, const SourceLimits& limits) {
   RETURN_IF_ERROR(ValidateFetchable(request, limits));
   if (!request.filter.empty()) {

@@ -96,6 +96,10 @@ std::vector<std::string> SecretNamesIn(std::string_view header_value);
 // value.
 Status ValidateSourceRequest(const SourceRequest& request, const SourceLimits& limits);
 
+// Whether `url` starts with a scheme in `limits.schemes`. A chain request for another scheme is
+// not malformed: Neo answers it ProtocolNotSupported, and FetchSource does the same.
+bool HasAllowedScheme(std::string_view url, const SourceLimits& limits);
+
 // Fetches `request.url` with GET through `fetcher` (made with OracleFetcherOptions), checks the
 // answer as above and filters it. Never fails: every problem is a response code, with `detail`
 // saying why in a few words that name the host, never a path, query, header value or secret.

@@ -77,6 +77,17 @@ TEST_F(OracleChainE2eTest, AFailedFetchIsStillAnAnswerWithItsNeoCode) {
   const json::value j = devchain::StackItemToJson(*item);
   EXPECT_EQ(j.at("value").as_array()[2].at("value").as_string(), std::to_string(int(oracle::ResponseCode::kNotFound)));
 
+  // A scheme neosl does not fetch is an answer too, ProtocolNotSupported, as Neo gives it.
+  const std::string ftp = Request("oracle", R"({"url": "ftp://example.com/price"})");
+  ASSERT_FALSE(ftp.empty());
+  auto unsupported = Response(ftp);
+  ASSERT_TRUE(unsupported) << server_->Logs();
+  ASSERT_EQ(*(*unsupported)[0].AsInt64(), 0);
+  auto ftp_item = devchain::DeserializeStackItem(*(*unsupported)[1].AsBytes());
+  ASSERT_TRUE(ftp_item.ok());
+  EXPECT_EQ(devchain::StackItemToJson(*ftp_item).at("value").as_array()[2].at("value").as_string(),
+            std::to_string(int(oracle::ResponseCode::kProtocolNotSupported)));
+
   // A payload that is no oracle request is answered INVALID_ARGUMENT (3) with the reason.
   const std::string bad = Request("oracle", R"({"url": 5})");
   ASSERT_FALSE(bad.empty());

@@ -180,9 +180,19 @@ TEST_F(OracleRunTest, MalformedRequestsAreErrorsNotOutcomes) {
   m.set_rule("m-of-n");
   m.set_m(2);
   EXPECT_EQ(Run(m).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(OracleRunTest, ASchemeNotFetchedIsProtocolNotSupportedAsInNeo) {
   v1::OracleRunRequest https_only = Request(source_.Url("/"), "");
   https_only.set_allow_http(false);
-  EXPECT_EQ(Run(https_only).status().code(), StatusCode::kInvalidArgument);
+  auto out = Run(https_only);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->code(), uint32_t(ResponseCode::kProtocolNotSupported));
+  EXPECT_TRUE(source_.requests().empty());
+  auto ftp = Run(Request("ftp://example.com/x", ""));
+  ASSERT_TRUE(ftp.ok()) << ftp.status().ToString();
+  EXPECT_EQ(ftp->code(), uint32_t(ResponseCode::kProtocolNotSupported));
+  EXPECT_TRUE(Verifies(key_.public_key(), ftp->record(), ftp->signature()));
 }
 
 TEST_F(OracleRunTest, APostProcessedResultIsSignedWithTheFunctionNamed) {
