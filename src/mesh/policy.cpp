@@ -352,7 +352,7 @@ allowed_calls:
 service: oracle
 allowed_calls:
   - target_service: secrets
-    operations: [ResolveSecrets]
+    operations: [ResolveRequestSecrets]
   - target_service: functions
     operations: [GetFunction, InvokeFunction]
   - target_service: gasbank

@@ -204,13 +204,14 @@ StatusOr<v1::InvocationSecrets> OracleService::ResolveSecrets(const std::string&
   v1::InvocationSecrets out;
   out.set_account(account);
   if (names.empty()) return out;
-  secretspb::ResolveSecretsRequest request;
+  secretspb::ResolveRequestSecretsRequest request;
   for (const auto& n : names) request.add_names(n);
-  request.set_execution_id(request_id);
+  request.set_request_id(request_id);
   secretspb::ResolveSecretsResponse response;
   mesh::CallOptions options;
   options.account = account;
-  Status s = client_.Call(kSecretsService, "/neosl.secrets.v1.Secrets/ResolveSecrets", request, &response, options);
+  Status s =
+      client_.Call(kSecretsService, "/neosl.secrets.v1.Secrets/ResolveRequestSecrets", request, &response, options);
   if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kInvalidArgument) {
     return FieldViolationError("headers", std::string(s.message()));
   }

@@ -270,7 +270,6 @@ Status SecretsService::Grant(const mesh::CallContext& call, const secretspb::Gra
 Status SecretsService::Resolve(const mesh::CallContext& call, const secretspb::ResolveSecretsRequest& request,
                                secretspb::ResolveSecretsResponse* response) {
   ASSIGN_OR_RETURN(AccountId account, CallerAccount(call));
-  if (call.caller == "oracle") return ResolveForOracle(account, request, response);
   RETURN_IF_ERROR(CheckFunctionId(request.function_id()));
   if (!request.execution_id().empty() && !ExecutionId::IsWellFormed(request.execution_id())) {
     return InvalidArgumentError("execution_id must be an execution id (ex_ and 20 base32 characters)");
@@ -324,18 +323,19 @@ Status SecretsService::Resolve(const mesh::CallContext& call, const secretspb::R
   return HandOut(account, "function:" + request.function_id(), std::move(details), fill, response);
 }
 
-Status SecretsService::ResolveForOracle(const AccountId& account, const secretspb::ResolveSecretsRequest& request,
-                                        secretspb::ResolveSecretsResponse* response) {
-  if (!request.function_id().empty()) return InvalidArgumentError("the oracle resolves secrets without a function_id");
-  if (!OracleRequestId::IsWellFormed(request.execution_id())) {
-    return InvalidArgumentError("execution_id must be the oracle request's id (orc_ and 20 base32 characters)");
+Status SecretsService::ResolveForRequest(const mesh::CallContext& call,
+                                         const secretspb::ResolveRequestSecretsRequest& request,
+                                         secretspb::ResolveSecretsResponse* response) {
+  ASSIGN_OR_RETURN(AccountId account, CallerAccount(call));
+  if (!OracleRequestId::IsWellFormed(request.request_id())) {
+    return InvalidArgumentError("request_id must be an oracle request's id (orc_ and 20 base32 characters)");
   }
   std::set<std::string> asked;
   for (const auto& name : request.names()) {
     if (!IsSecretName(name)) return BadName("names", name);
     asked.insert(name);
   }
-  if (asked.empty()) return InvalidArgumentError("names: the oracle names the secrets it needs");
+  if (asked.empty()) return InvalidArgumentError("names: name the secrets the request needs");
   if (asked.size() > kMaxGrantsPerFunction) return InvalidArgumentError("too many names");
   auto fill = [&](store::Transaction& tx) -> Status {
     for (const auto& name : asked) {
@@ -357,8 +357,8 @@ Status SecretsService::ResolveForOracle(const AccountId& account, const secretsp
     }
     return Status();
   };
-  return HandOut(account, "oracle:" + request.execution_id(),
-                 boost::json::object{{"request_id", request.execution_id()}}, fill, response);
+  return HandOut(account, "oracle:" + request.request_id(), boost::json::object{{"request_id", request.request_id()}},
+                 fill, response);
 }
 
 Status SecretsService::HandOut(const AccountId& account, const std::string& actor, const boost::json::object& details,
@@ -430,6 +430,13 @@ grpc::ServerUnaryReactor* SecretsService::ResolveSecrets(grpc::CallbackServerCon
                                                          secretspb::ResolveSecretsResponse* response) {
   return pipeline_.Unary(ctx, kIdentity, "ResolveSecrets",
                          [&](const mesh::CallContext& call) { return Resolve(call, *request, response); });
+}
+
+grpc::ServerUnaryReactor* SecretsService::ResolveRequestSecrets(grpc::CallbackServerContext* ctx,
+                                                                const secretspb::ResolveRequestSecretsRequest* request,
+                                                                secretspb::ResolveSecretsResponse* response) {
+  return pipeline_.Unary(ctx, kIdentity, "ResolveRequestSecrets",
+                         [&](const mesh::CallContext& call) { return ResolveForRequest(call, *request, response); });
 }
 
 grpc::ServerUnaryReactor* SecretsService::PutSecret(grpc::CallbackServerContext* ctx,

@@ -57,6 +57,9 @@ class SecretsService final : public secretspb::Secrets::CallbackService {
   grpc::ServerUnaryReactor* ResolveSecrets(grpc::CallbackServerContext* ctx,
                                            const secretspb::ResolveSecretsRequest* request,
                                            secretspb::ResolveSecretsResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveRequestSecrets(grpc::CallbackServerContext* ctx,
+                                                  const secretspb::ResolveRequestSecretsRequest* request,
+                                                  secretspb::ResolveSecretsResponse* response) override;
 
   static constexpr size_t kMaxGrantsPerFunction = 100;
 
@@ -72,10 +75,8 @@ class SecretsService final : public secretspb::Secrets::CallbackService {
                secretspb::GrantSecretsResponse* response);
   Status Resolve(const mesh::CallContext& call, const secretspb::ResolveSecretsRequest& request,
                  secretspb::ResolveSecretsResponse* response);
-  // ResolveSecrets from the oracle service: the secrets an oracle request's headers name, which
-  // its account put there itself (no grants; function_id empty, execution_id the orc_ id).
-  Status ResolveForOracle(const AccountId& account, const secretspb::ResolveSecretsRequest& request,
-                          secretspb::ResolveSecretsResponse* response);
+  Status ResolveForRequest(const mesh::CallContext& call, const secretspb::ResolveRequestSecretsRequest& request,
+                           secretspb::ResolveSecretsResponse* response);
   // In one store transaction: `fill` puts the ciphertexts in `response`, and each is audited as
   // a read by `actor` with `details` (and its version). On failure nothing is handed out.
   Status HandOut(const AccountId& account, const std::string& actor, const boost::json::object& details,

@@ -376,11 +376,14 @@ TEST(DefaultPolicyTest, ServicesCallEachOtherLeastPrivilege) {
   EXPECT_TRUE(p.Check("echo", "echo", "Echo").ok());
   EXPECT_TRUE(p.Check("echo", "echo", "Relay").ok());
   EXPECT_FALSE(p.Check("echo", "echo", "EchoSensitive").ok());
-  // Only functions and the oracle (for its requests' headers) resolve secrets.
+  // Only functions resolve granted secrets, and only the oracle its requests' header secrets.
   EXPECT_TRUE(p.Check("functions", "secrets", "ResolveSecrets").ok());
-  EXPECT_TRUE(p.Check("oracle", "secrets", "ResolveSecrets").ok());
-  for (const char* caller : {"gateway", "echo", "secrets", "automation", "gasbank", "pricefeed", "random"}) {
+  EXPECT_TRUE(p.Check("oracle", "secrets", "ResolveRequestSecrets").ok());
+  for (const char* caller : {"gateway", "echo", "secrets", "automation", "gasbank", "pricefeed", "random", "oracle"}) {
     EXPECT_FALSE(p.Check(caller, "secrets", "ResolveSecrets").ok()) << caller;
+  }
+  for (const char* caller : {"gateway", "echo", "secrets", "functions", "automation", "gasbank", "pricefeed"}) {
+    EXPECT_FALSE(p.Check(caller, "secrets", "ResolveRequestSecrets").ok()) << caller;
   }
   EXPECT_FALSE(p.Check("functions", "secrets", "ListSecrets").ok());
   // Automation runs functions but does not manage them.
