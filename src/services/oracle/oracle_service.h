@@ -78,8 +78,6 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
   Status RunDetached(const oraclepb::CreateOracleRequestRequest& request, const tee::v1::OracleRunRequest& run,
                      RunDone done);
 
-  const OracleOptions& options() const { return options_; }
-
  private:
   struct Prepared;
   StatusOr<Prepared> Prepare(const oraclepb::CreateOracleRequestRequest& request, bool with_secrets) const;
