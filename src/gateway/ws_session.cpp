@@ -306,19 +306,24 @@ bool Emitter::Event(json::value data) {
 }
 
 void Emitter::End(const Status& status) {
+  std::string frame;
   {
     std::lock_guard lock(mu_);
     if (!active_ || ended_) return;
     ended_ = true;
     active_ = false;
-    std::string frame = status.ok() ? Frame("end", id_) : ErrorFrame(id_, status);
+    frame = status.ok() ? Frame("end", id_) : ErrorFrame(id_, status);
     if (!started_) {
       pending_.push_back(std::move(frame));
       return;  // Start reports the end
     }
-    Send(std::move(frame));
   }
-  if (auto session = session_.lock()) session->SourceEnded(this);
+  // The subscription leaves the table before the client hears of the end, so an id reused at
+  // once is free. No event can follow: active_ is false.
+  auto session = session_.lock();
+  if (!session) return;
+  session->SourceEnded(this);
+  session->Send(std::move(frame));
 }
 
 bool Emitter::Start() {
