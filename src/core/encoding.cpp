@@ -137,6 +137,70 @@ std::string FormatRfc3339Millis(int64_t unix_millis) {
   std::snprintf(buf + n, sizeof buf - n, ".%03dZ", ms);
   return buf;
 }
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseRfc3339Millis(std::string_view s) {
+  size_t i = 0;
+  auto number = [&](size_t width, int64_t& out) {
+    if (i + width > s.size()) return false;
+    out = 0;
+    for (size_t k = 0; k < width; ++k, ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  auto expect = [&](std::string_view any_of) {
+    if (i >= s.size() || any_of.find(s[i]) == std::string_view::npos) return false;
+    ++i;
+    return true;
+  };
+  int64_t year, month, day, hour, minute, second;
+  if (!number(4, year) || !expect("-") || !number(2, month) || !expect("-") || !number(2, day) || !expect("Tt") ||
+      !number(2, hour) || !expect(":") || !number(2, minute) || !expect(":") || !number(2, second)) {
+    return std::nullopt;
+  }
+  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] || (month == 2 && day == 29 && !leap) ||
+      hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  int64_t millis = 0;
+  if (i < s.size() && s[i] == '.') {
+    const size_t begin = ++i;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      if (i - begin < 3) millis = millis * 10 + (s[i] - '0');
+    }
+    if (i == begin) return std::nullopt;
+    for (size_t k = std::min<size_t>(i - begin, 3); k < 3; ++k) millis *= 10;
+  }
+  int64_t offset_minutes = 0;
+  if (!expect("Zz")) {
+    if (!expect("+-")) return std::nullopt;
+    const int64_t sign = s[i - 1] == '-' ? -1 : 1;
+    int64_t oh, om;
+    if (!number(2, oh) || !expect(":") || !number(2, om) || oh > 23 || om > 59) return std::nullopt;
+    offset_minutes = sign * (oh * 60 + om);
+  }
+  if (i != s.size()) return std::nullopt;
+  const int64_t seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  return seconds * 1000 + millis;
+}
 }  // namespace neosl
 
 namespace neosl {

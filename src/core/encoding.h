@@ -30,6 +30,10 @@ void AppendJsonEscaped(std::string& out, std::string_view s);
 namespace neosl {
 // "2026-11-21T10:00:00.123Z" for a Unix time in milliseconds.
 std::string FormatRfc3339Millis(int64_t unix_millis);
+// The inverse, for any RFC 3339 date-time ("2024-05-15T12:01:58.147561Z", "…+02:00"): Unix
+// milliseconds, the fraction past milliseconds truncated; nullopt for text that is not one
+// (including impossible dates such as Feb 29 of a common year).
+std::optional<int64_t> ParseRfc3339Millis(std::string_view s);
 }  // namespace neosl
 
 namespace neosl {

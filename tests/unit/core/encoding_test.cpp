@@ -108,6 +108,19 @@ TEST(Rfc3339Test, FormatsMillis) {
   EXPECT_EQ(FormatRfc3339Millis(951782400007), "2000-02-29T00:00:00.007Z");
 }
 
+TEST(Rfc3339Test, ParsesWhatItFormatsAndOffsets) {
+  for (int64_t ms : {int64_t{0}, int64_t{1700000000123}, int64_t{951782400007}, int64_t{-1001}}) {
+    EXPECT_EQ(ParseRfc3339Millis(FormatRfc3339Millis(ms)), ms);
+  }
+  EXPECT_EQ(ParseRfc3339Millis("2023-11-14T23:13:20.123456+01:00"), 1700000000123);  // micros truncated
+  EXPECT_EQ(ParseRfc3339Millis("2023-11-14t22:13:20z"), 1700000000000);
+  EXPECT_EQ(ParseRfc3339Millis("2023-11-14T20:13:20.5-02:00"), 1700000000500);
+  for (const char* bad : {"", "2023-11-14", "2023-11-14T22:13:20", "2023-02-29T00:00:00Z", "2023-13-01T00:00:00Z",
+                          "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Z ", "2023-11-14T22:13:20+1:00"}) {
+    EXPECT_EQ(ParseRfc3339Millis(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(Rfc3339Test, NegativeMillisRoundTowardsThePast) {
   EXPECT_EQ(FormatRfc3339Millis(-1), "1969-12-31T23:59:59.999Z");
   EXPECT_EQ(FormatRfc3339Millis(-1000), "1969-12-31T23:59:59.000Z");
