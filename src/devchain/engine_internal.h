@@ -72,6 +72,13 @@ std::unique_ptr<NativeContract> MakeNeoToken();
 std::unique_ptr<NativeContract> MakeGasToken();
 std::unique_ptr<NativeContract> MakePolicyContract();
 std::unique_ptr<NativeContract> MakeSampleConsumer();
+std::unique_ptr<NativeContract> MakeSamplePriceFeed();
+
+// SamplePriceFeed's chain record, rebuilt from updatePrice's arguments: the BinarySerializer bytes
+// of Array["neosl-price-v1", pair, price, decimals, timestamp, round] (as
+// services/pricefeed/price_record.h's ChainRecord, which the devchain does not link).
+StatusOr<Bytes> PriceChainRecord(std::string_view pair, const Int256& price, const Int256& decimals,
+                                 const Int256& timestamp, const Int256& round);
 
 // The NEF of a native contract: its stub script (PUSH0, SYSCALL System.Contract.CallNative, RET
 // per method) and the file's serialisation and checksum (NefFile.cs).

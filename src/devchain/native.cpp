@@ -151,6 +151,7 @@ NativeRegistry::NativeRegistry() {
   contracts_.push_back(internal::MakeGasToken());
   contracts_.push_back(internal::MakePolicyContract());
   contracts_.push_back(internal::MakeSampleConsumer());
+  contracts_.push_back(internal::MakeSamplePriceFeed());
 }
 
 Status NativeRegistry::Register(std::unique_ptr<NativeContract> contract) {
@@ -212,6 +213,11 @@ const neo::UInt160& NativeRegistry::LedgerHash() {
 
 const neo::UInt160& NativeRegistry::SampleConsumerHash() {
   static const neo::UInt160 hash = ContractHash(neo::UInt160(), 0, "SampleConsumer");
+  return hash;
+}
+
+const neo::UInt160& NativeRegistry::SamplePriceFeedHash() {
+  static const neo::UInt160 hash = ContractHash(neo::UInt160(), 0, "SamplePriceFeed");
   return hash;
 }
 

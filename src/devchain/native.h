@@ -1,15 +1,17 @@
 // The devchain's contracts, written in C++: Neo's native GAS, NEO, Policy and Ledger (with
 // Neo's ids, hashes, ABIs and storage layouts), ContractManagement (only as the owner of
-// contract states) and the sample dApp contract SampleConsumer (docs/chain-requests.md).
+// contract states) and the sample dApp contracts SampleConsumer (docs/chain-requests.md) and
+// SamplePriceFeed (docs/pricefeed.md).
 //
 // Hashes: Neo's Helper.GetContractHash(UInt160.Zero, 0, name) for every one of them, so the
-// natives have their real hashes and SampleConsumer a fixed one:
+// natives have their real hashes and the samples fixed ones:
 //   ContractManagement -1 0xfffdc93764dbaddd97c48f252a53ea4643faa3fd
 //   LedgerContract     -4 0xda65b600f7124ce6c79950c1772a36403104f2be
 //   NeoToken           -5 0xef4073a0f2b305a38ec4050e4d3d28bc40ea63f5
 //   GasToken           -6 0xd2a4cff31913016155e38e474a2c06d08be276cf
 //   PolicyContract     -7 0xcc5e4edd9f5f8dba8bb65734541df7a1c081c67b
 //   SampleConsumer      1 GetContractHash(Zero, 0, "SampleConsumer")
+//   SamplePriceFeed     2 GetContractHash(Zero, 0, "SamplePriceFeed")
 //
 // Storage layouts (the values getstorage answers):
 //   GAS  prefix 0x14 ‖ account → Struct[balance]; prefix 0x0b → totalSupply (Integer bytes)
@@ -19,6 +21,8 @@
 //   Ledger 0x0c → current block: Struct[hash, index]
 //   SampleConsumer 0x01 → next request id; 0x02 ‖ id(LE int) → Struct[requester, service,
 //        payload, block]; 0x03 ‖ id → Struct[code, result, signature, responder]
+//   SamplePriceFeed 0x01 → report key (33 bytes); 0x02 → owner (20 bytes); 0x03 ‖ pair(UTF-8)
+//        → Struct[price, decimals, timestamp, round, updater]
 #pragma once
 
 #include <cstdint>
@@ -51,7 +55,7 @@ inline constexpr int64_t kDefaultStoragePrice = 100000;
 struct NativeMethod {
   std::string name;
   // ABI parameters: name and ContractParameterType name ("Hash160", "Integer", "Any", "String",
-  // "ByteArray", "Boolean", "Array").
+  // "ByteArray", "Boolean", "Array", "PublicKey").
   std::vector<std::pair<std::string, std::string>> parameters;
   std::string return_type;  // "Void" for methods that push nothing
   int64_t cpu_fee = 0;      // × ExecFeeFactor
@@ -125,7 +129,7 @@ Status MintNeo(ApplicationEngine& engine, const neo::UInt160& account, int64_t a
 
 class NativeRegistry {
  public:
-  // GAS, NEO, Policy, Ledger, ContractManagement and SampleConsumer.
+  // GAS, NEO, Policy, Ledger, ContractManagement, SampleConsumer and SamplePriceFeed.
   NativeRegistry();
   const NativeContract* Find(const neo::UInt160& hash) const;
   const NativeContract* FindByName(std::string_view name) const;  // case-insensitive
@@ -133,7 +137,7 @@ class NativeRegistry {
   // Adds a contract after the built-in ones (tests use it for probe contracts). INVALID_ARGUMENT
   // if its id or hash is already registered.
   Status Register(std::unique_ptr<NativeContract> contract);
-  // In id order (natives -1…-7 first by Neo's order, then SampleConsumer).
+  // In id order (natives -1…-7 first by Neo's order, then SampleConsumer and SamplePriceFeed).
   const std::vector<std::unique_ptr<NativeContract>>& all() const { return contracts_; }
 
   static const neo::UInt160& GasHash();
@@ -141,6 +145,7 @@ class NativeRegistry {
   static const neo::UInt160& PolicyHash();
   static const neo::UInt160& LedgerHash();
   static const neo::UInt160& SampleConsumerHash();
+  static const neo::UInt160& SamplePriceFeedHash();
 
  private:
   std::vector<std::unique_ptr<NativeContract>> contracts_;

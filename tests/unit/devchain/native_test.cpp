@@ -35,10 +35,10 @@ TEST(ContractHashTest, GivesTheNativeHashes) {
   EXPECT_EQ(NativeRegistry::SampleConsumerHash(), ContractHash(neo::UInt160(), 0, "SampleConsumer"));
   EXPECT_EQ(registry.FindById(1)->hash(), NativeRegistry::SampleConsumerHash());
   EXPECT_EQ(registry.FindByName("gastoken")->id(), -6);
-  // Neo's order: ContractManagement, Ledger, NEO, GAS, Policy, then the sample.
+  // Neo's order: ContractManagement, Ledger, NEO, GAS, Policy, then the samples.
   std::vector<int32_t> ids;
   for (const auto& c : registry.all()) ids.push_back(c->id());
-  EXPECT_EQ(ids, (std::vector<int32_t>{-1, -4, -5, -6, -7, 1}));
+  EXPECT_EQ(ids, (std::vector<int32_t>{-1, -4, -5, -6, -7, 1, 2}));
 }
 
 TEST(ContractStateJsonTest, GasToken) {
