@@ -390,6 +390,60 @@ CREATE TABLE oracle_requests (
 CREATE INDEX oracle_requests_by_account ON oracle_requests(account_id, created_at_ms);
 CREATE INDEX oracle_requests_by_status ON oracle_requests(status);
 )sql"},
+      // Transactions the platform sends for its services (src/chain_tx/outbox.h): one row per
+      // caller's key, so that the same key never sends twice; the signed transaction is stored
+      // before it is relayed, and followed until it is in a block (halt / fault) or given up.
+      {8, "chain outbox",
+       R"sql(
+CREATE TABLE chain_outbox (
+  item_key        TEXT PRIMARY KEY,
+  owner           TEXT NOT NULL,
+  account_id      TEXT NOT NULL DEFAULT '',
+  script          BLOB NOT NULL,
+  valid_for       INTEGER NOT NULL,
+  max_fee         INTEGER NOT NULL,
+  max_attempts    INTEGER NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'halt', 'fault', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  tx_hash         TEXT,
+  tx              BLOB,
+  valid_until     INTEGER,
+  system_fee      INTEGER,
+  network_fee     INTEGER,
+  block_index     INTEGER,
+  gas_consumed    INTEGER,
+  error           TEXT NOT NULL DEFAULT '',
+  created_at_ms   INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL
+);
+CREATE INDEX chain_outbox_by_state ON chain_outbox(state, created_at_ms);
+CREATE INDEX chain_outbox_by_owner ON chain_outbox(owner, created_at_ms);
+)sql",
+       R"sql(
+CREATE TABLE chain_outbox (
+  item_key        TEXT PRIMARY KEY,
+  owner           TEXT NOT NULL,
+  account_id      TEXT NOT NULL DEFAULT '',
+  script          BYTEA NOT NULL,
+  valid_for       BIGINT NOT NULL,
+  max_fee         BIGINT NOT NULL,
+  max_attempts    BIGINT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'halt', 'fault', 'failed')),
+  attempts        BIGINT NOT NULL DEFAULT 0,
+  tx_hash         TEXT,
+  tx              BYTEA,
+  valid_until     BIGINT,
+  system_fee      BIGINT,
+  network_fee     BIGINT,
+  block_index     BIGINT,
+  gas_consumed    BIGINT,
+  error           TEXT NOT NULL DEFAULT '',
+  created_at_ms   BIGINT NOT NULL,
+  updated_at_ms   BIGINT NOT NULL
+);
+CREATE INDEX chain_outbox_by_state ON chain_outbox(state, created_at_ms);
+CREATE INDEX chain_outbox_by_owner ON chain_outbox(owner, created_at_ms);
+)sql"},
   };
   return kMigrations;
 }
