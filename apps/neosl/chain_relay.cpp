@@ -86,4 +86,19 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
   return relay;
 }
 
+StatusOr<std::unique_ptr<chain_tx::Outbox>> MakeOutbox(const Config& config, EmbeddedChain* devchain,
+                                                       const neo::HttpRpcClientOptions& chain_options,
+                                                       store::Store& store, RunningEnclave& enclave, const Clock& clock,
+                                                       RandomSource& random_source, OutboxParts* parts) {
+  ASSIGN_OR_RETURN(parts->signer, tee::EnclaveNeoSigner::Create(*enclave.host));
+  ASSIGN_OR_RETURN(parts->rpc, neo::HttpRpcClient::Create(chain_options, clock, random_source));
+  if (devchain) {
+    RETURN_IF_ERROR(FundOnDevchain(*devchain, *parts->rpc, parts->signer->account(),
+                                   config.Int("chain_requests.devchain_fund_gas")));
+  }
+  chain_tx::OutboxOptions options;
+  return std::make_unique<chain_tx::Outbox>(std::move(options), store, *parts->rpc, *parts->signer, random_source,
+                                            clock);
+}
+
 }  // namespace neosl::app

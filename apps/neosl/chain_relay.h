@@ -8,6 +8,7 @@
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_host.h"
 #include "chain_requests/relay.h"
+#include "chain_tx/outbox.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/random.h"
@@ -35,5 +36,19 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
                                                             RunningEnclave& enclave, services::RandomService& random,
                                                             services::OracleService* oracle, const Clock& clock,
                                                             RandomSource& random_source, RelayParts* parts);
+
+// What the outbox uses besides the store; owned by the caller, alive as long as the outbox.
+struct OutboxParts {
+  std::unique_ptr<tee::EnclaveNeoSigner> signer;
+  std::unique_ptr<neo::HttpRpcClient> rpc;
+};
+
+// The outbox the services send their transactions through (chain_tx/outbox.h), signed by the
+// enclave's Neo account (funded from the faucet on the devchain). Made, not started: the
+// services register their listeners first.
+StatusOr<std::unique_ptr<chain_tx::Outbox>> MakeOutbox(const Config& config, EmbeddedChain* devchain,
+                                                       const neo::HttpRpcClientOptions& chain_options,
+                                                       store::Store& store, RunningEnclave& enclave, const Clock& clock,
+                                                       RandomSource& random_source, OutboxParts* parts);
 
 }  // namespace neosl::app

@@ -26,6 +26,7 @@
 #include "net/fetcher.h"
 #include "services/oracle/oracle_run.h"
 #include "services/oracle/source_fetch.h"
+#include "services/pricefeed/observe.h"
 #include "tee/attestation.h"
 #include "tee/channel.h"
 #include "tee/enclave_server.h"
@@ -94,6 +95,7 @@ struct EnclaveState {
   std::unique_ptr<tee::OcallByteRelay> relay;
   std::unique_ptr<tee::EnclaveTlsClient> tls;
   std::unique_ptr<net::Fetcher> oracle_fetcher;  // Neo OracleService limits (oracle/source_fetch.h)
+  std::unique_ptr<net::Fetcher> price_fetcher;   // venues' tickers (pricefeed/observe.h)
 };
 
 v1::EcallResponse Error(const Status& s) {
@@ -290,6 +292,28 @@ v1::EcallResponse OracleRun(EnclaveState& st, const v1::OracleRunRequest& req, t
   return r;
 }
 
+v1::EcallResponse PriceObserve(EnclaveState& st, const v1::PriceObserveRequest& req, tee::Channel& channel) {
+  const net::Fetcher* fetcher = nullptr;
+  {
+    std::lock_guard lock(st.fetch_mu);
+    if (!st.price_fetcher) {
+      if (!st.relay) st.relay = std::make_unique<tee::OcallByteRelay>(channel);
+      net::FetcherOptions options = pricefeed::PriceFetcherOptions();
+      options.ca_pem = st.ca_pem;
+      auto made = net::Fetcher::Create(std::move(options), *st.relay);
+      if (!made.ok()) return Error(made.status());
+      st.price_fetcher = std::move(*made);
+    }
+    fetcher = st.price_fetcher.get();
+  }
+  const pricefeed::ObserveEnvironment env{fetcher, &st.keys->report, &SystemClock::Instance()};
+  auto out = pricefeed::Observe(req, env);
+  if (!out.ok()) return Error(out.status());
+  v1::EcallResponse r;
+  *r.mutable_price_observe() = std::move(*out);
+  return r;
+}
+
 v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Channel& channel) {
   v1::EcallResponse r;
   const auto call = req.call_case();
@@ -384,6 +408,7 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
     }
     case v1::EcallRequest::kFetch: return Fetch(st, req.fetch(), channel);
     case v1::EcallRequest::kOracleRun: return OracleRun(st, req.oracle_run(), channel);
+    case v1::EcallRequest::kPriceObserve: return PriceObserve(st, req.price_observe(), channel);
     case v1::EcallRequest::kOracleFinalize: {
       auto out = oracle::FinalizeOracle(req.oracle_finalize(), st.keys->report);
       if (!out.ok()) return Error(out.status());

@@ -276,6 +276,21 @@ StatusOr<v1::OracleRunResponse> RunningEnclave::OracleFinalize(const v1::OracleF
   return out;
 }
 
+StatusOr<v1::PriceObserveResponse> RunningEnclave::PriceObserve(const v1::PriceObserveRequest& request,
+                                                                const crypto::PublicKey& report_key,
+                                                                std::chrono::milliseconds call_timeout) {
+  v1::EcallRequest req;
+  *req.mutable_price_observe() = request;
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->Call(req, call_timeout));
+  if (!r.has_price_observe()) return InternalError("the enclave answered price_observe without an outcome");
+  v1::PriceObserveResponse out = std::move(*r.mutable_price_observe());
+  if (out.ok() && (!VerifiesBytes(report_key, out.record(), out.signature()) ||
+                   !VerifiesBytes(report_key, out.chain_record(), out.chain_signature()))) {
+    return InternalError("the enclave's price signatures do not verify");
+  }
+  return out;
+}
+
 void RunningEnclave::Stop() {
   stopping->store(true);
   if (host) host->Stop();

@@ -63,6 +63,11 @@ struct RunningEnclave {
   // A successful result post-processed by a function (oracle::FinalizeOracle), checked the same way.
   StatusOr<tee::v1::OracleRunResponse> OracleFinalize(const tee::v1::OracleFinalizeRequest& request,
                                                       const crypto::PublicKey& report_key);
+  // A price round run in the enclave (services/pricefeed/observe.h); an ok answer's two
+  // signatures are checked against the report key before it is returned.
+  StatusOr<tee::v1::PriceObserveResponse> PriceObserve(const tee::v1::PriceObserveRequest& request,
+                                                       const crypto::PublicKey& report_key,
+                                                       std::chrono::milliseconds call_timeout);
   void Stop();
   ~RunningEnclave() { Stop(); }
 };

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "apps/neosl/enclave_host.h"
+#include "apps/neosl/pricefeed_setup.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "mesh/metrics.h"
@@ -269,7 +270,8 @@ StatusOr<std::unique_ptr<services::OracleService>> MakeOracleService(const Confi
 }  // namespace
 
 const std::vector<std::string>& MeshRoles() {
-  static const std::vector<std::string> roles = {"all", "gateway", "echo", "secrets", "functions", "random", "oracle"};
+  static const std::vector<std::string> roles = {"all",       "gateway", "echo",   "secrets",
+                                                 "functions", "random",  "oracle", "pricefeed"};
   return roles;
 }
 
@@ -355,15 +357,22 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->oracle = oracle_service.get();
     host->services.push_back(std::move(oracle_service));
     host->service_clients.push_back(std::move(oracle_client));
+    if (config.Bool("pricefeed.enabled")) {
+      ASSIGN_OR_RETURN(auto pricefeed,
+                       MakePriceFeedService(config, *host->pipeline, enclave_ref, store, clock, random));
+      host->pricefeed = pricefeed.get();
+      host->services.push_back(std::move(pricefeed));
+    }
     for (auto& s : host->services) host->server->AddService(s.get());
     ASSIGN_OR_RETURN(std::string bound, host->server->Start());
     (void)bound;
     host->gateway_client =
         std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation), *host->registry,
                                            mesh::InProcessChannels(*host->server, "gateway"), clock, random);
-    for (std::string_view service :
-         {services::EchoService::kIdentity, services::SecretsService::kIdentity, services::FunctionsService::kIdentity,
-          services::RandomService::kIdentity, services::OracleService::kIdentity}) {
+    for (std::string_view service : {services::EchoService::kIdentity, services::SecretsService::kIdentity,
+                                     services::FunctionsService::kIdentity, services::RandomService::kIdentity,
+                                     services::OracleService::kIdentity, services::PriceFeedService::kIdentity}) {
+      if (service == services::PriceFeedService::kIdentity && host->pricefeed == nullptr) continue;
       ASSIGN_OR_RETURN(auto reg, host->registry->Register(mesh::Endpoint{
                                      std::string(service), host->instance, "inproc", NEOSL_VERSION, true, {}}));
       host->registrations.push_back(std::move(reg));
@@ -405,6 +414,11 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     ASSIGN_OR_RETURN(auto oracle_service, MakeOracleService(config, *host, enclave_ref, store, *client, clock, random));
     host->oracle = oracle_service.get();
     host->services.push_back(std::move(oracle_service));
+  } else if (role == "pricefeed") {
+    ASSIGN_OR_RETURN(auto pricefeed, MakePriceFeedService(config, *host->pipeline, enclave_ref, store, clock, random));
+    RETURN_IF_ERROR(pricefeed->Start(nullptr));
+    host->pricefeed = pricefeed.get();
+    host->services.push_back(std::move(pricefeed));
   }
   host->service_clients.push_back(std::move(client));
   for (auto& s : host->services) host->server->AddService(s.get());

@@ -36,6 +36,7 @@ class AuditLog;
 namespace neosl::services {
 class RandomService;
 class OracleService;
+class PriceFeedService;
 }  // namespace neosl::services
 
 namespace neosl::app {
@@ -64,6 +65,9 @@ struct MeshHost {
   services::RandomService* random = nullptr;
   // The oracle service among `services` (roles all and oracle), for the relay's answers.
   services::OracleService* oracle = nullptr;
+  // The price feed among `services` (roles all and pricefeed). Role all: serve starts it with
+  // the chain's outbox; role pricefeed: started here, publishing to no chain.
+  services::PriceFeedService* pricefeed = nullptr;
   std::vector<std::unique_ptr<mesh::Registration>> registrations;
   std::string bound;  // the gRPC address of a service role
 
@@ -77,7 +81,7 @@ struct MeshHost {
 };
 
 // Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets", "functions",
-// "random", "oracle").
+// "random", "oracle", "pricefeed").
 // `enclave` supplies evidence for attestation, seals secrets and holds the report key results are
 // signed with; `store` is this process's store. `runner` runs JavaScript for the functions service
 // (roles all and functions) and must outlive the host; null: no runtime in this process, and the

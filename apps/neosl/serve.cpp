@@ -35,6 +35,7 @@
 #include "gateway/ws_mesh_channel.h"
 #include "neo/rpc_client.h"
 #include "schema/migrations.h"
+#include "services/pricefeed/pricefeed_service.h"
 #include "store/sqlite_store.h"
 
 namespace neosl::app {
@@ -256,6 +257,18 @@ int RunServe(const ServeFlags& flags) {
     relay = std::move(*started);
   }
 
+  // Transactions the services send (price updates), each once (chain_tx/outbox.h).
+  OutboxParts outbox_parts;
+  std::unique_ptr<chain_tx::Outbox> outbox;
+  if (mesh->pricefeed != nullptr) {
+    auto made = MakeOutbox(config, devchain.get(), chain_options, *store, *enclave, clock, random, &outbox_parts);
+    if (!made.ok()) return Fail(made.status().Annotate("starting the chain outbox"));
+    outbox = std::move(*made);
+    outbox->Listen(std::string(services::PriceFeedService::kOutboxOwner), mesh->pricefeed->Listener());
+    if (Status s = outbox->Start(); !s.ok()) return Fail(s.Annotate("starting the chain outbox"));
+    if (Status s = mesh->pricefeed->Start(outbox.get()); !s.ok()) return Fail(s.Annotate("starting the price feed"));
+  }
+
   RateLimiter limiter(RateLimitConfig::FromConfig(config), clock);
   gateway::Authenticator auth(accounts, hasher);
   gateway::Gateway gw(auth, limiter, random, config.Bool("log.requests"));
@@ -287,6 +300,16 @@ int RunServe(const ServeFlags& flags) {
       "your oracle requests as they finish (those made with async, and any other), each the same body as GET "
       "/v1/oracle/requests/{id}. Params: `service` (\"oracle\"), optional `request_id` (the stream then ends after "
       "that request).");
+  if (config.Bool("pricefeed.enabled")) {  // here (role all) or in a pricefeed process (role gateway)
+    ws.RegisterChannel(
+        "prices", gateway::Role::kViewer,
+        gateway::MeshStreamChannel(*mesh->gateway_client, "pricefeed", "/neosl.pricefeed.v1.PriceFeed/WatchPrices",
+                                   gateway::Object({{"pair", gateway::String().Length(0, 32).Describe(
+                                                                 "only this pair (NEO/USD or NEO-USD)")}})),
+        "price reports as the rounds make them, each the same body as GET /v1/prices/{pair}; a pair that misses its "
+        "quorum is reported once with status degraded. Params: optional `pair` (it is then kept observed while you "
+        "listen); without it, the reports of every pair that is followed.");
+  }
   gateway::RegisterWsRoute(gw, ws);
   gw.Freeze();
 
@@ -330,7 +353,9 @@ int RunServe(const ServeFlags& flags) {
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
-  relay.reset();  // before the services and the chain it answers with
+  relay.reset();                                            // before the services and the chain it answers with
+  if (mesh->pricefeed != nullptr) mesh->pricefeed->Stop();  // before the outbox it sends through
+  outbox.reset();
   mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   mesh.reset();
   if (devchain) devchain->Stop();

@@ -125,6 +125,74 @@ oracle:                       # external data into contracts (docs/oracle.md)
   threads: 16                 # requests run at once
   queue: 1024                 # requests waiting for a thread; more is 429
 
+pricefeed:                    # prices from several venues, aggregated and signed (docs/pricefeed.md)
+  enabled: true
+  poll_interval_ms: 1000      # a round of every followed pair this often
+  timeout_ms: 2000            # per venue
+  quorum: 3                   # usable quotes a round needs, after stale ones and outliers are dropped
+  max_age_ms: 60000           # a venue's quote older than this is stale
+  mad_k_milli: 3000           # outlier: over k x 1.4826 x MAD from the median (k = 3.000) …
+  outlier_floor_bps: 10       # … and over this from it
+  volume_weighted: false      # the median weighted by each venue's 24 h volume
+  threads: 4                  # rounds at once
+  max_feeds_per_account: 100
+  default_deviation_bps: 50   # a feed publishes when the price moved this much …
+  default_heartbeat_s: 3600   # … or this long after its last update
+  watch_ttl_s: 600            # a pair read through GET /v1/prices is kept fresh this long
+  valid_for_blocks: 20        # an update transaction not in a block by then is superseded
+  allow_http: false           # http:// venue base URLs (tests and local mirrors)
+  venues:                     # the venues' public APIs (base_url: tests point them at local servers)
+    _template:
+      base_url: ""
+      enabled: true
+    binance:
+      base_url: "https://api.binance.com"
+      enabled: true
+    coinbase:
+      base_url: "https://api.exchange.coinbase.com"
+      enabled: true
+    okx:
+      base_url: "https://www.okx.com"
+      enabled: true
+    kraken:
+      base_url: "https://api.kraken.com"
+      enabled: true
+    coingecko:
+      base_url: "https://api.coingecko.com"
+      enabled: true
+    bybit:
+      base_url: "https://api.bybit.com"
+      enabled: false
+    kucoin:
+      base_url: "https://api.kucoin.com"
+      enabled: false
+  pairs:                      # the pairs feeds may follow; NEO_USD here is the pair NEO/USD
+    _template:
+      enabled: true           # false: not observed (a default pair an operator does not want)
+      decimals: 8
+      venues: ""              # comma-separated; empty: every enabled venue
+      symbols: ""             # the venues' symbols where the convention does not fit: "kraken=XBTUSD, …"
+    NEO_USD:
+      enabled: true
+      decimals: 8
+      venues: ""
+      symbols: ""
+    GAS_USD:
+      enabled: true
+      decimals: 8
+      venues: ""
+      symbols: ""
+    BTC_USD:
+      enabled: true
+      decimals: 8
+      venues: ""
+      symbols: ""
+    ETH_USD:
+      enabled: true
+      decimals: 8
+      venues: ""
+      symbols: ""
+
 secrets:
   max_per_account: 1000       # secrets an account may keep; more is 429 RESOURCE_EXHAUSTED
   max_value_bytes: 65536      # the largest value (the enclave refuses more than 64 KiB anyway)

@@ -70,6 +70,11 @@ struct OracleRequestIdTag {
   static constexpr size_t kChars = 20;
 };
 using OracleRequestId = StrongId<OracleRequestIdTag>;
+struct FeedIdTag {
+  static constexpr std::string_view kPrefix = "fd_";
+  static constexpr size_t kChars = 20;
+};
+using FeedId = StrongId<FeedIdTag>;
 
 template <typename Tag>
 StrongId<Tag> StrongId<Tag>::Generate(RandomSource& random) {

@@ -535,6 +535,98 @@ std::vector<MeshRoute> OracleRoutes() {
   };
 }
 
+// Price feed (docs/pricefeed.md): venues aggregated and signed in the enclave, published to
+// contracts by feeds.
+std::vector<MeshRoute> PriceFeedRoutes() {
+  auto quote = Object({{"venue", String()},
+                       {"status", String().Describe("used, failed, stale or outlier")},
+                       {"reason", String().Describe("why not used")},
+                       {"price", String().Describe("the venue's price, decimal text")},
+                       {"as_of", String().Describe("the venue's time for it, or when it was fetched")}});
+  auto report = Object(
+      {{"pair", String().Describe("NEO/USD")},
+       {"price", String().Describe("int64 as a string: the price in 10^-decimals units")},
+       {"decimals", Integer()},
+       {"price_decimal", String().Describe("the same as decimal text")},
+       {"timestamp_ms", String().Describe("int64 as a string: when the enclave decided the round")},
+       {"timestamp", String()},
+       {"round", String().Describe("uint64 as a string: the pair's round, increasing")},
+       {"sources", Array(String()).Describe("the venues used")},
+       {"quotes", Array(quote)},
+       {"status", String().Describe("ok, or degraded: the last round missed its quorum and this report is older")},
+       {"reason", String().Describe("why degraded")},
+       {"record", String().Describe("hex of the signed report record (docs/pricefeed.md)")},
+       {"signature", String().Describe("hex r ‖ s by the report key over SHA-256(record)")},
+       {"chain_signature",
+        String().Describe("hex: the report key over SHA-256(chain record), what updatePrice checks")},
+       {"public_key", String().Describe("hex: the enclave's report key, as in /v1/attestation")},
+       {"has_report", Boolean().Describe("false until a round of the pair has met its quorum")}});
+  auto prices = Object({{"prices", Array(report)}});
+  auto target = Object({{"contract", String().Length(1, 42).Describe("0x-prefixed script hash"), kRequired},
+                        {"method", String().Length(0, 32).Describe(
+                                       "default updatePrice(pair, price, decimals, timestamp, round, signature)")}});
+  auto create = Object(
+      {{"pair", String().Length(1, 32).Describe("NEO/USD (or NEO-USD)"), kRequired},
+       {"deviation_bps", Integer().Range(0, 10000).Describe(
+                             "publish on a move this large, basis points (0: pricefeed.default_deviation_bps)")},
+       {"hysteresis_bps", Integer().Range(0, 10000).Describe(
+                              "a move back right after a deviation update needs deviation + this (default half the "
+                              "deviation)")},
+       {"heartbeat_s",
+        Integer().Range(0, 604800).Describe("publish at least this often, seconds (0: pricefeed.default_heartbeat_s)")},
+       {"target", target}});
+  auto update = Object({{"round", String()},
+                        {"trigger", String().Describe("first, deviation, heartbeat or republish")},
+                        {"price", String()},
+                        {"price_decimal", String()},
+                        {"timestamp", String()},
+                        {"tx_hash", String()},
+                        {"tx_state", String().Describe("queued, sent, halt, fault or failed")},
+                        {"error", String()},
+                        {"created_at", String()}});
+  auto feed = Object({{"feed_id", String().Describe("fd_…")},
+                      {"pair", String()},
+                      {"deviation_bps", Integer()},
+                      {"hysteresis_bps", Integer()},
+                      {"heartbeat_s", Integer()},
+                      {"target", target},
+                      {"status", String().Describe("active, degraded (no quorum: not publishing) or deleted")},
+                      {"reason", String()},
+                      {"last_round", String()},
+                      {"last_price", String()},
+                      {"last_published_at", String()},
+                      {"updates", String()},
+                      {"recent_updates", Array(update).Describe("newest first, at most 10")},
+                      {"created_at", String()},
+                      {"deleted_at", String()}});
+  auto feeds = Object({{"feeds", Array(feed)}});
+  return {
+      MeshRoute{"GET",
+                "/v1/prices/{pair}",
+                "GetPrice",
+                "The latest signed price of a pair (NEO-USD)",
+                "prices",
+                Role::kViewer,
+                "pricefeed",
+                "/neosl.pricefeed.v1.PriceFeed/GetPrice",
+                nullptr,
+                report,
+                200,
+                {},
+                std::chrono::milliseconds(40'000)},
+      MeshRoute{"GET", "/v1/prices", "ListPrices", "Every pair observed here, with its latest report", "prices",
+                Role::kViewer, "pricefeed", "/neosl.pricefeed.v1.PriceFeed/ListPrices", nullptr, prices},
+      MeshRoute{"POST", "/v1/feeds", "CreateFeed", "Follow a pair: publish on deviation or heartbeat", "prices",
+                Role::kDeveloper, "pricefeed", "/neosl.pricefeed.v1.PriceFeed/CreateFeed", create, feed, 201},
+      MeshRoute{"GET", "/v1/feeds", "ListFeeds", "The account's feeds", "prices", Role::kViewer, "pricefeed",
+                "/neosl.pricefeed.v1.PriceFeed/ListFeeds", nullptr, feeds},
+      MeshRoute{"GET", "/v1/feeds/{id}", "GetFeed", "A feed, its state and its latest updates", "prices", Role::kViewer,
+                "pricefeed", "/neosl.pricefeed.v1.PriceFeed/GetFeed", nullptr, feed},
+      MeshRoute{"DELETE", "/v1/feeds/{id}", "DeleteFeed", "Stop a feed (updates already decided still go out)",
+                "prices", Role::kDeveloper, "pricefeed", "/neosl.pricefeed.v1.PriceFeed/DeleteFeed", nullptr, feed},
+  };
+}
+
 }  // namespace
 
 std::vector<MeshRoute> BuiltinMeshRoutes() {
@@ -605,6 +697,8 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
   routes.insert(routes.end(), random.begin(), random.end());
   std::vector<MeshRoute> oracle = OracleRoutes();
   routes.insert(routes.end(), oracle.begin(), oracle.end());
+  std::vector<MeshRoute> prices = PriceFeedRoutes();
+  routes.insert(routes.end(), prices.begin(), prices.end());
   return routes;
 }
 

@@ -306,7 +306,7 @@ allowed_calls:
   - target_service: gasbank
     operations: [GetAccount, GetLedger, RequestWithdrawal, GetUsage]
   - target_service: pricefeed
-    operations: [GetPrice, CreateFeed, GetFeed, ListFeeds, DeleteFeed, SubscribePrices]
+    operations: [GetPrice, ListPrices, CreateFeed, GetFeed, ListFeeds, DeleteFeed, WatchPrices]
   - target_service: random
     operations: [GenerateRandom, GetRandom, VerifyRandom]
   - target_service: oracle

@@ -444,6 +444,80 @@ CREATE TABLE chain_outbox (
 CREATE INDEX chain_outbox_by_state ON chain_outbox(state, created_at_ms);
 CREATE INDEX chain_outbox_by_owner ON chain_outbox(owner, created_at_ms);
 )sql"},
+      // Price feeds (docs/pricefeed.md): per pair the round counter and the latest signed report
+      // (a serialized PriceReport); per feed its configuration (a serialized Feed) and what it
+      // last published; per published round the report and the outbox key of its transaction.
+      {9, "price feeds",
+       R"sql(
+CREATE TABLE price_pairs (
+  pair            TEXT PRIMARY KEY,
+  round           INTEGER NOT NULL,
+  report          BLOB,
+  status          TEXT NOT NULL CHECK (status IN ('ok', 'degraded')),
+  reason          TEXT NOT NULL DEFAULT '',
+  updated_at_ms   INTEGER NOT NULL
+);
+CREATE TABLE price_feeds (
+  id                 TEXT PRIMARY KEY,
+  account_id         TEXT NOT NULL,
+  pair               TEXT NOT NULL,
+  config             BLOB NOT NULL,
+  last_round         INTEGER,
+  last_price         INTEGER,
+  last_published_ms  INTEGER,
+  last_direction     INTEGER NOT NULL DEFAULT 0,
+  republish          INTEGER NOT NULL DEFAULT 0,
+  updates            INTEGER NOT NULL DEFAULT 0,
+  created_at_ms      INTEGER NOT NULL,
+  deleted_at_ms      INTEGER
+);
+CREATE INDEX price_feeds_by_account ON price_feeds(account_id, created_at_ms);
+CREATE INDEX price_feeds_by_pair ON price_feeds(pair);
+CREATE TABLE price_updates (
+  feed_id         TEXT NOT NULL,
+  round           INTEGER NOT NULL,
+  cause           TEXT NOT NULL,
+  report          BLOB NOT NULL,
+  outbox_key      TEXT,
+  created_at_ms   INTEGER NOT NULL,
+  PRIMARY KEY (feed_id, round)
+);
+)sql",
+       R"sql(
+CREATE TABLE price_pairs (
+  pair            TEXT PRIMARY KEY,
+  round           BIGINT NOT NULL,
+  report          BYTEA,
+  status          TEXT NOT NULL CHECK (status IN ('ok', 'degraded')),
+  reason          TEXT NOT NULL DEFAULT '',
+  updated_at_ms   BIGINT NOT NULL
+);
+CREATE TABLE price_feeds (
+  id                 TEXT PRIMARY KEY,
+  account_id         TEXT NOT NULL,
+  pair               TEXT NOT NULL,
+  config             BYTEA NOT NULL,
+  last_round         BIGINT,
+  last_price         BIGINT,
+  last_published_ms  BIGINT,
+  last_direction     BIGINT NOT NULL DEFAULT 0,
+  republish          BIGINT NOT NULL DEFAULT 0,
+  updates            BIGINT NOT NULL DEFAULT 0,
+  created_at_ms      BIGINT NOT NULL,
+  deleted_at_ms      BIGINT
+);
+CREATE INDEX price_feeds_by_account ON price_feeds(account_id, created_at_ms);
+CREATE INDEX price_feeds_by_pair ON price_feeds(pair);
+CREATE TABLE price_updates (
+  feed_id         TEXT NOT NULL,
+  round           BIGINT NOT NULL,
+  cause           TEXT NOT NULL,
+  report          BYTEA NOT NULL,
+  outbox_key      TEXT,
+  created_at_ms   BIGINT NOT NULL,
+  PRIMARY KEY (feed_id, round)
+);
+)sql"},
   };
   return kMigrations;
 }
