@@ -23,6 +23,15 @@ class ServerTest : public ::testing::Test {
     ASSERT_FALSE(admin_.empty());
   }
 
+  // A request with the admin key and a JSON body.
+  HttpResult Send(const std::string& method, const std::string& path, const std::string& body = "") {
+    return client_->Request(method, path, body,
+                            {{"authorization", "Bearer " + admin_}, {"content-type", "application/json"}});
+  }
+  static std::string Str(const boost::json::value& v, const char* field) {
+    return std::string(v.at(field).as_string());
+  }
+
   static boost::json::value Json(const HttpResult& r) {
     boost::system::error_code ec;
     auto v = boost::json::parse(r.body, ec);

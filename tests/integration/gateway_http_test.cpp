@@ -236,6 +236,12 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/random/verify", "post"},
                                                                {"/v1/oracle/requests", "post"},
                                                                {"/v1/oracle/requests/{id}", "get"},
+                                                               {"/v1/prices/{pair}", "get"},
+                                                               {"/v1/prices", "get"},
+                                                               {"/v1/feeds", "post"},
+                                                               {"/v1/feeds", "get"},
+                                                               {"/v1/feeds/{id}", "get"},
+                                                               {"/v1/feeds/{id}", "delete"},
                                                                {"/v1/ws", "get"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();

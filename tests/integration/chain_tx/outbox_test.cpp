@@ -18,6 +18,7 @@
 
 #include "devchain/native.h"
 #include "integration/chain_requests/relay_fixture.h"
+#include "integration/chain_tx/outbox_finals.h"
 
 namespace neosl::chain_tx {
 namespace {
@@ -29,33 +30,7 @@ using std::chrono::milliseconds;
 constexpr char kOwner[] = "test";
 constexpr int64_t kStartMs = 1'700'000'000'000;
 
-// The final records the outbox told its listener of, to wait on.
-class Finals {
- public:
-  Outbox::Listener listener() {
-    return [this](const OutboxRecord& r) {
-      std::lock_guard lock(mu_);
-      told_[r.key].push_back(r);
-      cv_.notify_all();
-    };
-  }
-  // The record of `key` once told, or nullopt after a generous timeout.
-  std::optional<OutboxRecord> WaitFor(const std::string& key) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::seconds(30), [&] { return told_.contains(key); })) return std::nullopt;
-    return told_[key].front();
-  }
-  size_t Count(const std::string& key) {
-    std::lock_guard lock(mu_);
-    auto it = told_.find(key);
-    return it == told_.end() ? 0 : it->second.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::vector<OutboxRecord>> told_;
-};
+using chain_tx::testing::Finals;
 
 class OutboxTest : public devchain::testing::DevchainTest {
  protected:

@@ -27,11 +27,6 @@ class PriceFeedChainE2eTest : public ChainServerTest {
     StartChainServer(std::move(env));
   }
 
-  HttpResult Send(const std::string& method, const std::string& path, const std::string& body = "") {
-    return client_->Request(method, path, body,
-                            {{"authorization", "Bearer " + admin_}, {"content-type", "application/json"}});
-  }
-
   // SamplePriceFeed.setReportKey(the attested report key), from dev wallet 0.
   void TrustTheReportKey() {
     auto key = crypto::PublicKey::FromHex(Key("report"));

@@ -33,12 +33,6 @@ std::vector<std::pair<std::string, std::string>> ServeEnv(const VenueServers& ve
 
 class PriceFeedE2eTest : public ServerTest {
  protected:
-  HttpResult Send(const std::string& method, const std::string& path, const std::string& body = "") {
-    return client_->Request(method, path, body,
-                            {{"authorization", "Bearer " + admin_}, {"content-type", "application/json"}});
-  }
-  static std::string Str(const json::value& v, const char* field) { return std::string(v.at(field).as_string()); }
-
   std::string ReportKey() {
     auto r = client_->Get("/v1/attestation?nonce=00112233445566778899");
     EXPECT_EQ(r.status, 200) << r.body;

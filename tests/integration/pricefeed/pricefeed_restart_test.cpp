@@ -19,6 +19,7 @@
 #include "chain_tx/outbox.h"
 #include "crypto/p256.h"
 #include "devchain/native.h"
+#include "integration/chain_tx/outbox_finals.h"
 #include "integration/devchain/devchain_fixture.h"
 #include "integration/pricefeed/venue_servers.h"
 #include "mesh/policy.h"
@@ -46,31 +47,7 @@ constexpr char kMovedText[] = "11.4546";          // 2 % up
 constexpr int64_t kMovedPrice = 1'145'460'000;    // the same at 8 decimals
 constexpr auto kWait = std::chrono::seconds(30);  // for an outcome that comes in well under a second
 
-// The final outbox records told to the listener, to wait on.
-class Finals {
- public:
-  void Add(const OutboxRecord& r) {
-    std::lock_guard lock(mu_);
-    told_[r.key].push_back(r);
-    cv_.notify_all();
-  }
-  // The first record of `key` told, or nullopt after kWait.
-  std::optional<OutboxRecord> WaitFor(const std::string& key) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, kWait, [&] { return told_.contains(key); })) return std::nullopt;
-    return told_[key].front();
-  }
-  size_t Count(const std::string& key) {
-    std::lock_guard lock(mu_);
-    auto it = told_.find(key);
-    return it == told_.end() ? 0 : it->second.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::vector<OutboxRecord>> told_;
-};
+using chain_tx::testing::Finals;
 
 // getPrice(pair) as the contract stores it.
 struct OnChain {
