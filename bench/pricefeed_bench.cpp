@@ -16,6 +16,7 @@
 //     like the enclave's fetcher) and parsing the JSON, on one thread, CPU timed the same way.
 //
 // Prints one JSON line per measure.
+#include <charconv>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -55,7 +56,16 @@ namespace json = boost::json;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "pricefeed_bench: %s\n", what.c_str());
-  std::exit(1);
+  std::exit(1);  // NOLINT(concurrency-mt-unsafe): a one-shot benchmark gives up here
+}
+
+// A positive integer argument, or the benchmark stops with its name.
+int PositiveArg(const char* text, const char* name) {
+  int v = 0;
+  const std::string_view s(text);
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v <= 0) Die(std::string(name) + " must be a positive integer");
+  return v;
 }
 
 std::vector<std::pair<std::string, std::string>> ServeEnv(const VenueServers& venues, int poll_ms) {
@@ -185,7 +195,7 @@ double TreeCpuSeconds(pid_t pid) {
   };
   double total = cpu_of("/proc/" + std::to_string(pid) + "/stat", nullptr);
   if (DIR* d = opendir("/proc")) {
-    while (dirent* e = readdir(d)) {
+    while (dirent* e = readdir(d)) {  // NOLINT(concurrency-mt-unsafe): this thread alone reads /proc
       const std::string name = e->d_name;
       if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
       pid_t parent = 0;
@@ -304,10 +314,20 @@ int Capacity(int pairs, int seconds, int poll_ms) {
 }  // namespace neosl
 
 int main(int argc, char** argv) {
+  using neosl::PositiveArg;
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "latency" && argc == 4) return neosl::Latency(std::atoi(argv[2]), std::atoi(argv[3]));
-  if (mode == "capacity" && argc == 5)
-    return neosl::Capacity(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]));
+  try {
+    if (mode == "latency" && argc == 4) {
+      return neosl::Latency(PositiveArg(argv[2], "N"), PositiveArg(argv[3], "POLL_MS"));
+    }
+    if (mode == "capacity" && argc == 5) {
+      return neosl::Capacity(PositiveArg(argv[2], "PAIRS"), PositiveArg(argv[3], "SECONDS"),
+                             PositiveArg(argv[4], "POLL_MS"));
+    }
+  } catch (const std::exception& e) {  // Beast and Boost.JSON report trouble by throwing
+    std::fprintf(stderr, "pricefeed_bench: %s\n", e.what());
+    return 1;
+  }
   std::fprintf(stderr, "usage: pricefeed_bench latency N POLL_MS | capacity PAIRS SECONDS POLL_MS\n");
   return 2;
 }

@@ -49,8 +49,8 @@ StatusOr<services::PriceFeedOptions> PriceFeedOptionsFromConfig(const Config& co
   ASSIGN_OR_RETURN(int64_t threads, IntIn(config, "pricefeed.threads", 1, 256));
   ASSIGN_OR_RETURN(int64_t max_feeds, IntIn(config, "pricefeed.max_feeds_per_account", 1, 1'000'000));
   ASSIGN_OR_RETURN(int64_t deviation, IntIn(config, "pricefeed.default_deviation_bps", 1, 10'000));
-  ASSIGN_OR_RETURN(int64_t heartbeat, IntIn(config, "pricefeed.default_heartbeat_s", 1, 7 * 24 * 3600));
-  ASSIGN_OR_RETURN(int64_t ttl, IntIn(config, "pricefeed.watch_ttl_s", 1, 7 * 24 * 3600));
+  ASSIGN_OR_RETURN(int64_t heartbeat, IntIn(config, "pricefeed.default_heartbeat_s", 1, int64_t{7} * 24 * 3600));
+  ASSIGN_OR_RETURN(int64_t ttl, IntIn(config, "pricefeed.watch_ttl_s", 1, int64_t{7} * 24 * 3600));
   ASSIGN_OR_RETURN(int64_t valid_for, IntIn(config, "pricefeed.valid_for_blocks", 0, 5760));
   o.poll_interval = std::chrono::milliseconds(poll);
   o.timeout = std::chrono::milliseconds(timeout);

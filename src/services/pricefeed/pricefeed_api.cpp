@@ -74,7 +74,7 @@ grpc::ServerUnaryReactor* PriceFeedService::GetPrice(grpc::CallbackServerContext
             observe = true;
           }
         }
-        auto answer = [this, pair = *pair, response, done](Status round_status) {
+        auto answer = [this, pair = *pair, response, done](const Status& round_status) {
           std::lock_guard lock(mu_);
           const PairState& st = pairs_.at(pair);
           if (!st.report) {
