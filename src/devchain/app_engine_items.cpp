@@ -218,6 +218,11 @@ StatusOr<Bytes> ArgBytes(const StackItemPtr& item, std::string_view name) {
   return FailedPreconditionError("The argument \"" + std::string(name) + "\" must be a byte array.");
 }
 
+neo::UInt160 Actor(const ApplicationEngine& engine) {
+  if (engine.container() != nullptr) return engine.container()->sender();
+  return engine.calling_script_hash().value_or(engine.entry_script_hash());
+}
+
 Bytes Key(int32_t contract_id, uint8_t prefix, std::span<const uint8_t> rest) {
   Bytes key{prefix};
   key.insert(key.end(), rest.begin(), rest.end());

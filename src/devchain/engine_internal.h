@@ -17,6 +17,7 @@
 
 namespace neosl::devchain {
 
+class ApplicationEngine;
 class NativeContract;
 
 namespace internal {
@@ -55,6 +56,10 @@ StatusOr<Int256> ArgInteger(const StackItemPtr& item, std::string_view name);
 StatusOr<std::string> ArgString(const StackItemPtr& item, std::string_view name);
 // Null converts to an empty byte array.
 StatusOr<Bytes> ArgBytes(const StackItemPtr& item, std::string_view name);
+
+// Who acts in a contract's method: the transaction's sender, or the calling contract when there
+// is no transaction (the sample contracts' requester, owner and updater).
+neo::UInt160 Actor(const ApplicationEngine& engine);
 
 // Storage: the contract's key bytes (prefix, then the rest).
 Bytes Key(int32_t contract_id, uint8_t prefix, std::span<const uint8_t> rest = {});

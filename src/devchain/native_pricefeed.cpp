@@ -38,12 +38,6 @@ Status Fault(std::string message) {
   return FailedPreconditionError(std::move(message));
 }
 
-// Who acts: the transaction's sender, or the calling contract when there is no transaction.
-neo::UInt160 Actor(const ApplicationEngine& engine) {
-  if (engine.container() != nullptr) return engine.container()->sender();
-  return engine.calling_script_hash().value_or(engine.entry_script_hash());
-}
-
 Bytes PriceKey(std::string_view pair) {
   return internal::Key(kPriceFeedId, kPrefixPrice,
                        std::span(reinterpret_cast<const uint8_t*>(pair.data()), pair.size()));
@@ -69,7 +63,7 @@ StatusOr<StackItemPtr> SetReportKey(ApplicationEngine& engine, std::vector<Stack
     ASSIGN_OR_RETURN(bool witnessed, engine.CheckWitness(owner));
     if (!witnessed) return Fault("only the owner " + owner.ToString() + " may change the report key");
   } else {
-    const neo::UInt160 owner = Actor(engine);
+    const neo::UInt160 owner = internal::Actor(engine);
     state.Put(std::move(owner_key), Bytes(owner.span().begin(), owner.span().end()));
   }
   state.Put(internal::Key(kPriceFeedId, kPrefixReportKey), Bytes(compressed.begin(), compressed.end()));
@@ -125,7 +119,7 @@ StatusOr<StackItemPtr> UpdatePrice(ApplicationEngine& engine, std::vector<StackI
   RETURN_IF_ERROR(internal::WriteItem(
       state, std::move(key),
       StackItem::Struct({StackItem::Integer(price), StackItem::Integer(decimals), StackItem::Integer(timestamp),
-                         StackItem::Integer(round), internal::HashItem(Actor(engine))})));
+                         StackItem::Integer(round), internal::HashItem(internal::Actor(engine))})));
   RETURN_IF_ERROR(engine.Notify(
       NativeRegistry::SamplePriceFeedHash(), "PriceUpdated",
       StackItem::Array({internal::StringItem(pair), StackItem::Integer(price), StackItem::Integer(decimals),

@@ -31,12 +31,6 @@ Status Fault(std::string message) {
   return FailedPreconditionError(std::move(message));
 }
 
-// Who acts: the transaction's sender, or the calling contract when there is no transaction.
-neo::UInt160 Actor(const ApplicationEngine& engine) {
-  if (engine.container() != nullptr) return engine.container()->sender();
-  return engine.calling_script_hash().value_or(engine.entry_script_hash());
-}
-
 Bytes RequestKey(uint8_t prefix, const Int256& id) {
   return internal::Key(kSampleId, prefix, id.ToLe());
 }
@@ -71,7 +65,7 @@ StatusOr<StackItemPtr> Request(ApplicationEngine& engine, std::vector<StackItemP
   ASSIGN_OR_RETURN(Int256 next, id.Add(Int256::FromInt64(1)));
   internal::WriteInteger(state, std::move(next_key), next);
 
-  const neo::UInt160 requester = Actor(engine);
+  const neo::UInt160 requester = internal::Actor(engine);
   RETURN_IF_ERROR(internal::WriteItem(
       state, RequestKey(kPrefixRequest, id),
       StackItem::Struct({internal::HashItem(requester), internal::StringItem(service), internal::BytesItem(payload),
@@ -97,10 +91,10 @@ StatusOr<StackItemPtr> OnServiceResponse(ApplicationEngine& engine, std::vector<
   if (signature.size() > kMaxSignature) {
     return Fault("signature must be at most 128 bytes, got " + std::to_string(signature.size()));
   }
-  RETURN_IF_ERROR(
-      internal::WriteItem(state, std::move(response_key),
-                          StackItem::Struct({StackItem::Integer(code), internal::BytesItem(result),
-                                             internal::BytesItem(signature), internal::HashItem(Actor(engine))})));
+  RETURN_IF_ERROR(internal::WriteItem(
+      state, std::move(response_key),
+      StackItem::Struct({StackItem::Integer(code), internal::BytesItem(result), internal::BytesItem(signature),
+                         internal::HashItem(internal::Actor(engine))})));
   RETURN_IF_ERROR(engine.Notify(NativeRegistry::SampleConsumerHash(), "ServiceResponse",
                                 StackItem::Array({StackItem::Integer(id), StackItem::Integer(code)})));
   return StackItem::Null();

@@ -16,7 +16,6 @@
 namespace neosl::pricefeed {
 
 inline constexpr size_t kMaxSources = 16;
-inline constexpr size_t kMaxPairBytes = 32;
 
 struct ObserveEnvironment {
   const net::Fetcher* fetcher = nullptr;

@@ -147,22 +147,32 @@ std::set<std::string> PriceFeedService::Followed() {
   return followed;
 }
 
+std::vector<std::string> PriceFeedService::ClaimDue() {
+  const std::set<std::string> followed = Followed();
+  const auto now = clock_.SteadyNow();
+  std::vector<std::string> due;
+  for (auto& [pair, st] : pairs_) {
+    if (st.in_flight || (!followed.count(pair) && st.watched_until < now)) continue;
+    st.in_flight = true;
+    due.push_back(pair);
+  }
+  return due;
+}
+
+std::function<void()> PriceFeedService::RoundTask(const std::string& pair) {
+  return [this, pair] {
+    if (Status s = RunRound(pair); !s.ok()) log::Warn("price round failed", {{"pair", pair}, {"error", s.ToString()}});
+  };
+}
+
 void PriceFeedService::PollLoop() {
   auto next = clock_.SteadyNow();
   std::unique_lock lock(mu_);
   while (!stopping_) {
     const auto now = clock_.SteadyNow();
     if (now >= next) {
-      const std::set<std::string> followed = Followed();
-      for (auto& [pair, st] : pairs_) {
-        if (st.in_flight || (!followed.count(pair) && st.watched_until < now)) continue;
-        st.in_flight = true;
-        const bool queued = work_->TrySubmit([this, pair = pair] {
-          if (Status s = RunRound(pair); !s.ok()) {
-            log::Warn("price round failed", {{"pair", pair}, {"error", s.ToString()}});
-          }
-        });
-        if (!queued) st.in_flight = false;
+      for (const std::string& pair : ClaimDue()) {
+        if (!work_->TrySubmit(RoundTask(pair))) pairs_.at(pair).in_flight = false;
       }
       // The next tick on the grid; a tick missed by a slow round is skipped, not bunched up.
       next += options_.poll_interval;
@@ -176,20 +186,9 @@ void PriceFeedService::PollOnce() {
   std::vector<std::string> started;
   {
     std::lock_guard lock(mu_);
-    const std::set<std::string> followed = Followed();
-    const auto now = clock_.SteadyNow();
-    for (auto& [pair, st] : pairs_) {
-      if (st.in_flight || (!followed.count(pair) && st.watched_until < now)) continue;
-      st.in_flight = true;
-      started.push_back(pair);
-    }
+    started = ClaimDue();
   }
-  for (const std::string& pair : started) {
-    work_->Submit([this, pair] {
-      if (Status s = RunRound(pair); !s.ok())
-        log::Warn("price round failed", {{"pair", pair}, {"error", s.ToString()}});
-    });
-  }
+  for (const std::string& pair : started) work_->Submit(RoundTask(pair));
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] {
     return std::none_of(started.begin(), started.end(), [&](const std::string& p) { return pairs_[p].in_flight; });

@@ -152,6 +152,10 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   Status Load();
   // The pairs with a feed or a watcher of their own (mu_ held).
   std::set<std::string> Followed();
+  // The followed pairs without a round in flight, marked in flight (mu_ held).
+  std::vector<std::string> ClaimDue();
+  // A round of `pair` for the work queue; a failure is logged.
+  std::function<void()> RoundTask(const std::string& pair);
   void PollLoop();
   // The round itself: the enclave, then Commit. `pair` was marked in flight by the caller.
   Status RunRound(const std::string& pair);

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -67,7 +66,6 @@ class VenueServers {
     for (auto& [v, s] : state_) s.price = price;
   }
   size_t requests(std::string_view venue) const { return servers_.at(std::string(venue))->requests().size(); }
-  uint64_t served() const { return served_.load(); }
   // When `venue` was first asked for a quote after `t` (steady clock), for latency measurements.
   std::optional<std::chrono::steady_clock::time_point> FirstRequestAfter(std::string_view venue,
                                                                          std::chrono::steady_clock::time_point t) {
@@ -103,7 +101,6 @@ class VenueServers {
   }
 
   net::testing::Reply Json(int status, const std::string& body) {
-    ++served_;
     return net::testing::Respond(status, status == 200 ? "OK" : "Error", body,
                                  {{"Content-Type", "application/json; charset=utf-8"}});
   }
@@ -178,7 +175,6 @@ class VenueServers {
   std::mutex mu_;
   std::map<std::string, State> state_;
   std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> asked_;
-  std::atomic<uint64_t> served_{0};
   std::map<std::string, std::unique_ptr<net::testing::TestServer>> servers_;  // last: stopped first
 };
 
