@@ -47,6 +47,12 @@ Status FundOnDevchain(EmbeddedChain& devchain, neo::RpcClient& rpc, const neo::U
 
 }  // namespace
 
+chain_requests::SubscriberFactory Subscribers(EmbeddedChain* devchain, neo::RpcClient& rpc, RandomSource& random,
+                                              int64_t poll_ms) {
+  if (devchain) return chain_requests::WsSubscriberFactory("ws://" + devchain->rpc_url.substr(7) + "/ws", rpc, random);
+  return chain_requests::PollingSubscriberFactory(rpc, random, std::chrono::milliseconds(poll_ms));
+}
+
 StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, EmbeddedChain* devchain,
                                                             const neo::HttpRpcClientOptions& chain_options,
                                                             store::Store& store, neo::RpcClient& rpc,
@@ -65,11 +71,7 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
   }
   // The subscriber gets a client of its own (the relay's is busy sending and following).
   ASSIGN_OR_RETURN(parts->subscriber_rpc, neo::HttpRpcClient::Create(chain_options, clock, random_source));
-  chain_requests::SubscriberFactory factory =
-      devchain ? chain_requests::WsSubscriberFactory("ws://" + devchain->rpc_url.substr(7) + "/ws",
-                                                     *parts->subscriber_rpc, random_source)
-               : chain_requests::PollingSubscriberFactory(*parts->subscriber_rpc, random_source,
-                                                          std::chrono::milliseconds(poll_ms));
+  chain_requests::SubscriberFactory factory = Subscribers(devchain, *parts->subscriber_rpc, random_source, poll_ms);
   chain_requests::RelayOptions options;
   options.confirmations = uint32_t(confirmations);
   // A store that has never followed the chain starts after the node's tip (start_index unset):
@@ -97,8 +99,25 @@ StatusOr<std::unique_ptr<chain_tx::Outbox>> MakeOutbox(const Config& config, Emb
                                    config.Int("chain_requests.devchain_fund_gas")));
   }
   chain_tx::OutboxOptions options;
-  return std::make_unique<chain_tx::Outbox>(std::move(options), store, *parts->rpc, *parts->signer, random_source,
-                                            clock);
+  return std::make_unique<chain_tx::Outbox>(options, store, *parts->rpc, *parts->signer, random_source, clock);
+}
+
+StatusOr<std::unique_ptr<gasbank::DepositWatcher>> StartDepositWatcher(const Config& config, uint32_t confirmations,
+                                                                       EmbeddedChain* devchain,
+                                                                       const neo::HttpRpcClientOptions& chain_options,
+                                                                       store::Store& store, const Clock& clock,
+                                                                       RandomSource& random_source,
+                                                                       DepositParts* parts) {
+  const int64_t poll_ms = config.Int("chain_requests.poll_ms");
+  if (poll_ms < 10 || poll_ms > 60'000) return InvalidArgumentError("chain_requests.poll_ms: 10 to 60000");
+  ASSIGN_OR_RETURN(parts->subscriber_rpc, neo::HttpRpcClient::Create(chain_options, clock, random_source));
+  chain_requests::SubscriberFactory factory = Subscribers(devchain, *parts->subscriber_rpc, random_source, poll_ms);
+  gasbank::DepositWatcherOptions options;
+  options.confirmations = confirmations;
+  auto watcher = std::make_unique<gasbank::DepositWatcher>(std::move(options), store, std::move(factory), clock);
+  RETURN_IF_ERROR(watcher->Start());
+  log::Info("gas bank deposits followed", {{"confirmations", int64_t{confirmations}}});
+  return watcher;
 }
 
 }  // namespace neosl::app

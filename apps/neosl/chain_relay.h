@@ -13,12 +13,18 @@
 #include "core/config.h"
 #include "core/random.h"
 #include "neo/rpc_client.h"
+#include "services/gasbank/deposits.h"
 #include "services/oracle/oracle_service.h"
 #include "services/random/random_service.h"
 #include "store/store.h"
 #include "tee/enclave_signer.h"
 
 namespace neosl::app {
+
+// How a follower of the chain gets its events: pushed over the devchain's /ws, or by polling a
+// node's JSON-RPC every `poll_ms`. `rpc` is the follower's own client.
+chain_requests::SubscriberFactory Subscribers(EmbeddedChain* devchain, neo::RpcClient& rpc, RandomSource& random,
+                                              int64_t poll_ms);
 
 // What the relay uses besides the store and the chain client; owned by the caller, alive as
 // long as the relay.
@@ -50,5 +56,21 @@ StatusOr<std::unique_ptr<chain_tx::Outbox>> MakeOutbox(const Config& config, Emb
                                                        const neo::HttpRpcClientOptions& chain_options,
                                                        store::Store& store, RunningEnclave& enclave, const Clock& clock,
                                                        RandomSource& random_source, OutboxParts* parts);
+
+// What the deposit watcher uses besides the store; owned by the caller, alive as long as it.
+struct DepositParts {
+  std::unique_ptr<neo::HttpRpcClient> subscriber_rpc;
+};
+
+// Starts crediting GAS transfers to the accounts' deposit addresses after `confirmations` blocks
+// (the gas bank's gasbank.confirmations; services/gasbank/deposits.h), following the chain like
+// the relay does. A store that has never followed the chain starts after the node's tip: no
+// deposit address existed before.
+StatusOr<std::unique_ptr<gasbank::DepositWatcher>> StartDepositWatcher(const Config& config, uint32_t confirmations,
+                                                                       EmbeddedChain* devchain,
+                                                                       const neo::HttpRpcClientOptions& chain_options,
+                                                                       store::Store& store, const Clock& clock,
+                                                                       RandomSource& random_source,
+                                                                       DepositParts* parts);
 
 }  // namespace neosl::app

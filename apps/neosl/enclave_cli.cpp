@@ -415,6 +415,7 @@ v1::EcallResponse Serve(EnclaveState& st, const v1::EcallRequest& req, tee::Chan
       *r.mutable_oracle_run() = std::move(*out);
       return r;
     }
+    case v1::EcallRequest::kDepositKey: return tee::ServeDepositKey(st.keys->neo, req.deposit_key());
     case v1::EcallRequest::kSecretSeal: return SecretSeal(st, req.secret_seal());
     case v1::EcallRequest::kRunFunction: return RunFunction(st.worker, req.run_function(), channel);
     case v1::EcallRequest::kCheckFunction: return CheckFunction(st.worker, req.check_function());

@@ -235,6 +235,17 @@ StatusOr<RunningEnclave::VrfResult> RunningEnclave::VrfProve(std::span<const uin
   return out;
 }
 
+StatusOr<crypto::PublicKey> RunningEnclave::DepositKey(const std::string& account) {
+  v1::EcallRequest req;
+  req.mutable_deposit_key()->set_account(account);
+  ASSIGN_OR_RETURN(v1::EcallResponse r, host->CallRetrying(req, timeout));
+  if (r.result_case() != v1::EcallResponse::kDepositKey || r.deposit_key().size() != 33) {
+    return InternalError("the enclave answered deposit_key without a compressed key");
+  }
+  const std::string& key = r.deposit_key();
+  return crypto::PublicKey::FromBytes(std::span(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+}
+
 namespace {
 
 bool VerifiesBytes(const crypto::PublicKey& key, const std::string& message, const std::string& signature) {

@@ -54,6 +54,11 @@ struct RunningEnclave {
   };
   // `key` is VrfKey()'s answer, read once by the caller rather than by an ECALL per proof.
   StatusOr<VrfResult> VrfProve(std::span<const uint8_t> alpha, const crypto::PublicKey& key);
+  // The enclave's deposit key for a gas bank account (tee::DeriveDepositKey: the same account
+  // always gets the same key, across restarts and migrations), the public half only.
+  // INVALID_ARGUMENT for an account that is not 1..64 bytes of [A-Za-z0-9_-]. Retried across a
+  // restart (a pure function of the account). Plugs into gasbank::DepositKeyDeriver.
+  StatusOr<crypto::PublicKey> DepositKey(const std::string& account);
   // An oracle request run in the enclave (services/oracle/oracle_run.h). The answer's signatures
   // are checked against the report key before it is returned. Not retried: a request whose
   // enclave died is answered with the error and may be asked again.

@@ -12,6 +12,7 @@
 #include "apps/neosl/enclave_cli.h"
 #include "apps/neosl/fn_cli.h"
 #include "apps/neosl/fn_simulate.h"
+#include "apps/neosl/gasbank_cli.h"
 #include "apps/neosl/neo_cli.h"
 #include "apps/neosl/secrets_cli.h"
 #include "apps/neosl/serve.h"
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   auto run_fn = neosl::app::AddFnCommands(app);
   auto run_fn_simulate = neosl::app::AddFnSimulate(app);
   auto run_vrf = neosl::app::AddVrfCommands(app);
+  auto run_gasbank = neosl::app::AddGasbankCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   if (int rc = run_fn_simulate(); rc >= 0) return rc;
   if (int rc = run_fn(); rc >= 0) return rc;
   if (int rc = run_vrf(); rc >= 0) return rc;
+  if (int rc = run_gasbank(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

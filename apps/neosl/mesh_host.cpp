@@ -8,7 +8,9 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "apps/neosl/automation_setup.h"
 #include "apps/neosl/enclave_host.h"
+#include "apps/neosl/gasbank_setup.h"
 #include "apps/neosl/pricefeed_setup.h"
 #include "core/encoding.h"
 #include "core/log.h"
@@ -16,6 +18,7 @@
 #include "services/echo/echo_service.h"
 #include "services/functions/functions_service.h"
 #include "services/functions/unavailable_service.h"
+#include "services/gasbank/charging.h"
 #include "services/oracle/oracle_service.h"
 #include "services/random/random_service.h"
 #include "services/secrets/audit_log.h"
@@ -139,6 +142,12 @@ std::unique_ptr<mesh::ChannelFactory> Channels(const Config& config, const mesh:
   return mesh::TlsChannels(files);
 }
 
+// How a service pays for its work through the gas bank (issue #12): over the service's own
+// client, so that the bank knows who charges; nothing is charged with gasbank.enabled false.
+gasbank::GasCharger ChargerFor(const Config& config, mesh::MeshClient& client) {
+  return config.Bool("gasbank.enabled") ? gasbank::GasCharger(&client) : gasbank::GasCharger();
+}
+
 // Audit checkpoints signed by the enclave's report key.
 class EnclaveAuditSigner final : public services::secrets::AuditSigner {
  public:
@@ -201,12 +210,14 @@ StatusOr<std::unique_ptr<grpc::Service>> MakeFunctionsService(const Config& conf
   options.threads = size_t(threads);
   ASSIGN_OR_RETURN(crypto::PublicKey report, enclave.ReportKey());
   return std::make_unique<services::FunctionsService>(*host.pipeline, store, *runner, client, clock, random,
-                                                      std::move(report), options);
+                                                      std::move(report), options, ChargerFor(config, client));
 }
 
-// The random service of this process, proving with its enclave's VRF key.
-StatusOr<std::unique_ptr<services::RandomService>> MakeRandomService(MeshHost& host, RunningEnclave& enclave,
-                                                                     store::Store& store, const Clock& clock,
+// The random service of this process, proving with its enclave's VRF key and charging through
+// `client`.
+StatusOr<std::unique_ptr<services::RandomService>> MakeRandomService(const Config& config, MeshHost& host,
+                                                                     RunningEnclave& enclave, store::Store& store,
+                                                                     mesh::MeshClient& client, const Clock& clock,
                                                                      RandomSource& random) {
   ASSIGN_OR_RETURN(crypto::PublicKey vrf_key, enclave.VrfKey());
   services::VrfProver prover = [&enclave, vrf_key](std::span<const uint8_t> alpha) -> StatusOr<services::VrfAnswer> {
@@ -214,7 +225,7 @@ StatusOr<std::unique_ptr<services::RandomService>> MakeRandomService(MeshHost& h
     return services::VrfAnswer{r.proof, r.output};
   };
   return std::make_unique<services::RandomService>(*host.pipeline, store, std::move(prover), std::move(vrf_key), clock,
-                                                   random);
+                                                   random, ChargerFor(config, client));
 }
 
 // The oracle service of this process, running requests in its enclave (oracle.* config).
@@ -258,8 +269,9 @@ StatusOr<std::unique_ptr<services::OracleService>> MakeOracleService(const Confi
   calls.finalize = [&enclave, report](const tee::v1::OracleFinalizeRequest& request) {
     return enclave.OracleFinalize(request, report);
   };
-  auto service = std::make_unique<services::OracleService>(*host.pipeline, store, std::move(calls), client, clock,
-                                                           random, std::move(report), std::move(options));
+  auto service =
+      std::make_unique<services::OracleService>(*host.pipeline, store, std::move(calls), client, clock, random,
+                                                std::move(report), std::move(options), ChargerFor(config, client));
   ASSIGN_OR_RETURN(int interrupted, service->FailInterrupted());
   if (interrupted > 0) {
     log::Warn("oracle requests interrupted by the last stop were failed", {{"count", std::to_string(interrupted)}});
@@ -270,8 +282,8 @@ StatusOr<std::unique_ptr<services::OracleService>> MakeOracleService(const Confi
 }  // namespace
 
 const std::vector<std::string>& MeshRoles() {
-  static const std::vector<std::string> roles = {"all",       "gateway", "echo",   "secrets",
-                                                 "functions", "random",  "oracle", "pricefeed"};
+  static const std::vector<std::string> roles = {"all",    "gateway", "echo",      "secrets", "functions",
+                                                 "random", "oracle",  "pricefeed", "gasbank"};
   return roles;
 }
 
@@ -337,7 +349,12 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->service_clients.push_back(std::move(echo_client));
     ASSIGN_OR_RETURN(auto secrets, MakeSecretsService(config, *host, enclave_ref, store, clock));
     host->services.push_back(std::move(secrets));
-    // The functions service calls the secrets service in this process, as "functions".
+    if (config.Bool("gasbank.enabled")) {
+      ASSIGN_OR_RETURN(auto gasbank, MakeGasBankService(config, *host->pipeline, enclave_ref, store, clock, random));
+      host->gasbank = gasbank.get();
+      host->services.push_back(std::move(gasbank));
+    }
+    // The functions service calls the secrets and gas bank services in this process, as "functions".
     auto functions_client = std::make_unique<mesh::MeshClient>(
         ClientOptionsFor(config, std::string(services::FunctionsService::kIdentity), *attestation), *host->registry,
         mesh::InProcessChannels(*host->server, std::string(services::FunctionsService::kIdentity)), clock, random);
@@ -345,10 +362,16 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
                      MakeFunctionsService(config, *host, enclave_ref, store, runner, *functions_client, clock, random));
     host->services.push_back(std::move(functions));
     host->service_clients.push_back(std::move(functions_client));
-    ASSIGN_OR_RETURN(auto random_service, MakeRandomService(*host, enclave_ref, store, clock, random));
+    // The random service calls the gas bank in this process, as "random".
+    auto random_client = std::make_unique<mesh::MeshClient>(
+        ClientOptionsFor(config, std::string(services::RandomService::kIdentity), *attestation), *host->registry,
+        mesh::InProcessChannels(*host->server, std::string(services::RandomService::kIdentity)), clock, random);
+    ASSIGN_OR_RETURN(auto random_service,
+                     MakeRandomService(config, *host, enclave_ref, store, *random_client, clock, random));
     host->random = random_service.get();
     host->services.push_back(std::move(random_service));
-    // The oracle calls the secrets service in this process, as "oracle".
+    host->service_clients.push_back(std::move(random_client));
+    // The oracle calls the secrets, functions and gas bank services in this process, as "oracle".
     auto oracle_client = std::make_unique<mesh::MeshClient>(
         ClientOptionsFor(config, std::string(services::OracleService::kIdentity), *attestation), *host->registry,
         mesh::InProcessChannels(*host->server, std::string(services::OracleService::kIdentity)), clock, random);
@@ -358,10 +381,29 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->services.push_back(std::move(oracle_service));
     host->service_clients.push_back(std::move(oracle_client));
     if (config.Bool("pricefeed.enabled")) {
-      ASSIGN_OR_RETURN(auto pricefeed,
-                       MakePriceFeedService(config, *host->pipeline, enclave_ref, store, clock, random));
+      // The price feed calls the gas bank in this process, as "pricefeed".
+      auto pricefeed_client = std::make_unique<mesh::MeshClient>(
+          ClientOptionsFor(config, std::string(services::PriceFeedService::kIdentity), *attestation), *host->registry,
+          mesh::InProcessChannels(*host->server, std::string(services::PriceFeedService::kIdentity)), clock, random);
+      ASSIGN_OR_RETURN(auto pricefeed, MakePriceFeedService(config, *host->pipeline, enclave_ref, store, clock, random,
+                                                            ChargerFor(config, *pricefeed_client)));
       host->pricefeed = pricefeed.get();
       host->services.push_back(std::move(pricefeed));
+      host->service_clients.push_back(std::move(pricefeed_client));
+    }
+    if (config.Bool("automation.enabled")) {
+      // Automation calls functions, the gas bank and the price feed in this process, as "automation".
+      auto automation_client = std::make_unique<mesh::MeshClient>(
+          ClientOptionsFor(config, std::string(services::AutomationService::kIdentity), *attestation), *host->registry,
+          mesh::InProcessChannels(*host->server, std::string(services::AutomationService::kIdentity)), clock, random);
+      host->automation = std::make_unique<AutomationParts>();
+      ASSIGN_OR_RETURN(
+          auto automation,
+          MakeAutomationService(config, *host->pipeline, enclave_ref, store, *automation_client,
+                                ChargerFor(config, *automation_client), clock, random, host->automation.get()));
+      host->automation_client = automation_client.get();
+      host->services.push_back(std::move(automation));
+      host->service_clients.push_back(std::move(automation_client));
     }
     for (auto& s : host->services) host->server->AddService(s.get());
     ASSIGN_OR_RETURN(std::string bound, host->server->Start());
@@ -369,10 +411,13 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->gateway_client =
         std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation), *host->registry,
                                            mesh::InProcessChannels(*host->server, "gateway"), clock, random);
-    for (std::string_view service : {services::EchoService::kIdentity, services::SecretsService::kIdentity,
-                                     services::FunctionsService::kIdentity, services::RandomService::kIdentity,
-                                     services::OracleService::kIdentity, services::PriceFeedService::kIdentity}) {
+    for (std::string_view service :
+         {services::EchoService::kIdentity, services::SecretsService::kIdentity, services::FunctionsService::kIdentity,
+          services::RandomService::kIdentity, services::OracleService::kIdentity, services::PriceFeedService::kIdentity,
+          services::GasBankService::kIdentity, services::AutomationService::kIdentity}) {
       if (service == services::PriceFeedService::kIdentity && host->pricefeed == nullptr) continue;
+      if (service == services::AutomationService::kIdentity && host->automation == nullptr) continue;
+      if (service == services::GasBankService::kIdentity && host->gasbank == nullptr) continue;
       ASSIGN_OR_RETURN(auto reg, host->registry->Register(mesh::Endpoint{
                                      std::string(service), host->instance, "inproc", NEOSL_VERSION, true, {}}));
       host->registrations.push_back(std::move(reg));
@@ -407,7 +452,7 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
                      MakeFunctionsService(config, *host, enclave_ref, store, runner, *client, clock, random));
     host->services.push_back(std::move(functions));
   } else if (role == "random") {
-    ASSIGN_OR_RETURN(auto random_service, MakeRandomService(*host, enclave_ref, store, clock, random));
+    ASSIGN_OR_RETURN(auto random_service, MakeRandomService(config, *host, enclave_ref, store, *client, clock, random));
     host->random = random_service.get();
     host->services.push_back(std::move(random_service));
   } else if (role == "oracle") {
@@ -415,10 +460,17 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->oracle = oracle_service.get();
     host->services.push_back(std::move(oracle_service));
   } else if (role == "pricefeed") {
-    ASSIGN_OR_RETURN(auto pricefeed, MakePriceFeedService(config, *host->pipeline, enclave_ref, store, clock, random));
+    ASSIGN_OR_RETURN(auto pricefeed, MakePriceFeedService(config, *host->pipeline, enclave_ref, store, clock, random,
+                                                          ChargerFor(config, *client)));
     RETURN_IF_ERROR(pricefeed->Start(nullptr));
     host->pricefeed = pricefeed.get();
     host->services.push_back(std::move(pricefeed));
+  } else if (role == "gasbank") {
+    if (!config.Bool("gasbank.enabled")) return InvalidArgumentError("role gasbank needs gasbank.enabled");
+    ASSIGN_OR_RETURN(auto gasbank, MakeGasBankService(config, *host->pipeline, enclave_ref, store, clock, random));
+    RETURN_IF_ERROR(gasbank->Start(nullptr, neo::UInt160()));
+    host->gasbank = gasbank.get();
+    host->services.push_back(std::move(gasbank));
   }
   host->service_clients.push_back(std::move(client));
   for (auto& s : host->services) host->server->AddService(s.get());
@@ -453,11 +505,13 @@ void MeshHost::Stop(std::chrono::milliseconds grace) {
 }
 
 MeshHost::~MeshHost() {
+  if (automation) automation->Stop();  // no firing while the services it calls go away
   Stop(std::chrono::milliseconds(0));
   // Clients before the registry they watch; services before the clients they use.
   gateway_client.reset();
   server.reset();
   services.clear();
+  automation.reset();
   service_clients.clear();
   audit_log.reset();
   audit_signer.reset();

@@ -37,11 +37,13 @@ namespace neosl::services {
 class RandomService;
 class OracleService;
 class PriceFeedService;
+class GasBankService;
 }  // namespace neosl::services
 
 namespace neosl::app {
 
 struct RunningEnclave;
+struct AutomationParts;
 
 // The roles `neosl serve --role` accepts.
 const std::vector<std::string>& MeshRoles();
@@ -68,6 +70,15 @@ struct MeshHost {
   // The price feed among `services` (roles all and pricefeed). Role all: serve starts it with
   // the chain's outbox; role pricefeed: started here, publishing to no chain.
   services::PriceFeedService* pricefeed = nullptr;
+  // The gas bank among `services` (roles all and gasbank, with gasbank.enabled). Role all: serve
+  // starts it with the chain's outbox; role gasbank: started here, with no chain (withdrawals
+  // answer UNAVAILABLE there).
+  services::GasBankService* gasbank = nullptr;
+  // Contract automation (role all, with automation.enabled): its service is among `services`;
+  // serve starts its engine and sources once the chain's outbox exists. `automation_client` is
+  // its own identity's client (functions, the gas bank, the price feed).
+  std::unique_ptr<AutomationParts> automation;
+  mesh::MeshClient* automation_client = nullptr;
   std::vector<std::unique_ptr<mesh::Registration>> registrations;
   std::string bound;  // the gRPC address of a service role
 
@@ -81,7 +92,7 @@ struct MeshHost {
 };
 
 // Builds and starts the mesh of `role` ("all", "gateway", "echo", "secrets", "functions",
-// "random", "oracle", "pricefeed").
+// "random", "oracle", "pricefeed", "gasbank").
 // `enclave` supplies evidence for attestation, seals secrets and holds the report key results are
 // signed with; `store` is this process's store. `runner` runs JavaScript for the functions service
 // (roles all and functions) and must outlive the host; null: no runtime in this process, and the

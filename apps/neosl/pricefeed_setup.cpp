@@ -10,6 +10,8 @@
 namespace neosl::app {
 namespace {
 
+constexpr int64_t kMaxUpdateFee = int64_t{100} * 100'000'000;  // datoshi: 100 GAS
+
 std::string Trim(std::string s) {
   s.erase(0, s.find_first_not_of(" \t"));
   s.erase(s.find_last_not_of(" \t") + 1);
@@ -62,6 +64,8 @@ StatusOr<services::PriceFeedOptions> PriceFeedOptionsFromConfig(const Config& co
   o.default_heartbeat_s = uint32_t(heartbeat);
   o.watch_ttl = std::chrono::seconds(ttl);
   o.valid_for_blocks = uint32_t(valid_for);
+  // The cap of an update transaction's fees, which the feed's account pays (gas bank on).
+  ASSIGN_OR_RETURN(o.max_update_fee, IntIn(config, "pricefeed.max_update_fee", 1, kMaxUpdateFee));
   const bool allow_http = config.Bool("pricefeed.allow_http");
 
   // The enabled venues and their base URLs.
@@ -138,7 +142,8 @@ StatusOr<services::PriceFeedOptions> PriceFeedOptionsFromConfig(const Config& co
 StatusOr<std::unique_ptr<services::PriceFeedService>> MakePriceFeedService(const Config& config,
                                                                            mesh::Pipeline& pipeline,
                                                                            RunningEnclave& enclave, store::Store& store,
-                                                                           const Clock& clock, RandomSource& random) {
+                                                                           const Clock& clock, RandomSource& random,
+                                                                           gasbank::GasCharger charger) {
   ASSIGN_OR_RETURN(services::PriceFeedOptions options, PriceFeedOptionsFromConfig(config));
   ASSIGN_OR_RETURN(crypto::PublicKey report, enclave.ReportKey());
   // Venues are fetched at once: a round takes one timeout at most, plus the way there.
@@ -148,7 +153,7 @@ StatusOr<std::unique_ptr<services::PriceFeedService>> MakePriceFeedService(const
     return enclave.PriceObserve(request, report, call_timeout);
   };
   return std::make_unique<services::PriceFeedService>(pipeline, store, std::move(calls), clock, random,
-                                                      std::move(report), std::move(options));
+                                                      std::move(report), std::move(options), charger);
 }
 
 }  // namespace neosl::app

@@ -19,10 +19,12 @@ namespace neosl::app {
 // the quorum.
 StatusOr<services::PriceFeedOptions> PriceFeedOptionsFromConfig(const Config& config);
 
-// Made, not started: the caller starts it with the chain's outbox (or none).
+// Made, not started: the caller starts it with the chain's outbox (or none). `charger`: how feed
+// updates are paid for (a GasCharger over the service's own mesh client; default: not charged).
 StatusOr<std::unique_ptr<services::PriceFeedService>> MakePriceFeedService(const Config& config,
                                                                            mesh::Pipeline& pipeline,
                                                                            RunningEnclave& enclave, store::Store& store,
-                                                                           const Clock& clock, RandomSource& random);
+                                                                           const Clock& clock, RandomSource& random,
+                                                                           gasbank::GasCharger charger = {});
 
 }  // namespace neosl::app

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
+#include "apps/neosl/automation_setup.h"
 #include "apps/neosl/chain_reads.h"
 #include "apps/neosl/chain_relay.h"
 #include "apps/neosl/devchain_cli.h"
@@ -35,6 +36,7 @@
 #include "gateway/ws_mesh_channel.h"
 #include "neo/rpc_client.h"
 #include "schema/migrations.h"
+#include "services/gasbank/gasbank_service.h"
 #include "services/pricefeed/pricefeed_service.h"
 #include "store/sqlite_store.h"
 
@@ -257,16 +259,50 @@ int RunServe(const ServeFlags& flags) {
     relay = std::move(*started);
   }
 
-  // Transactions the services send (price updates), each once (chain_tx/outbox.h).
+  // Transactions the services send (price updates, withdrawals), each once (chain_tx/outbox.h).
   OutboxParts outbox_parts;
   std::unique_ptr<chain_tx::Outbox> outbox;
-  if (mesh->pricefeed != nullptr) {
+  if (mesh->pricefeed != nullptr || mesh->gasbank != nullptr || mesh->automation != nullptr) {
     auto made = MakeOutbox(config, devchain.get(), chain_options, *store, *enclave, clock, random, &outbox_parts);
     if (!made.ok()) return Fail(made.status().Annotate("starting the chain outbox"));
     outbox = std::move(*made);
-    outbox->Listen(std::string(services::PriceFeedService::kOutboxOwner), mesh->pricefeed->Listener());
+    if (mesh->pricefeed != nullptr) {
+      outbox->Listen(std::string(services::PriceFeedService::kOutboxOwner), mesh->pricefeed->Listener());
+    }
+    if (mesh->gasbank != nullptr) {
+      outbox->Listen(std::string(gasbank::Withdrawals::kOutboxOwner), mesh->gasbank->WithdrawalListener());
+    }
+    if (mesh->automation != nullptr) {
+      // Block and event triggers follow the chain; price triggers the price feed (here, or in a
+      // pricefeed process when this one has none).
+      if (Status s =
+              StartAutomation(config, *mesh->automation, *outbox, devchain.get(), chain_options, *store,
+                              config.Bool("pricefeed.enabled") ? mesh->automation_client : nullptr, clock, random);
+          !s.ok()) {
+        return Fail(s.Annotate("starting automation"));
+      }
+    }
     if (Status s = outbox->Start(); !s.ok()) return Fail(s.Annotate("starting the chain outbox"));
-    if (Status s = mesh->pricefeed->Start(outbox.get()); !s.ok()) return Fail(s.Annotate("starting the price feed"));
+    if (mesh->pricefeed != nullptr) {
+      if (Status s = mesh->pricefeed->Start(outbox.get()); !s.ok()) return Fail(s.Annotate("starting the price feed"));
+    }
+    if (mesh->gasbank != nullptr) {
+      // Withdrawals are paid from the hot wallet: the enclave's Neo account, the outbox's signer.
+      if (Status s = mesh->gasbank->Start(outbox.get(), outbox_parts.signer->account()); !s.ok()) {
+        return Fail(s.Annotate("starting the gas bank"));
+      }
+    }
+  }
+
+  // Deposits: GAS transfers to the accounts' deposit addresses, credited after their
+  // confirmations (services/gasbank/deposits.h).
+  DepositParts deposit_parts;
+  std::unique_ptr<gasbank::DepositWatcher> deposits;
+  if (mesh->gasbank != nullptr) {
+    auto started = StartDepositWatcher(config, mesh->gasbank->confirmations(), devchain.get(), chain_options, *store,
+                                       clock, random, &deposit_parts);
+    if (!started.ok()) return Fail(started.status().Annotate("following the gas bank's deposits"));
+    deposits = std::move(*started);
   }
 
   RateLimiter limiter(RateLimitConfig::FromConfig(config), clock);
@@ -353,8 +389,11 @@ int RunServe(const ServeFlags& flags) {
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
-  relay.reset();                                            // before the services and the chain it answers with
-  if (mesh->pricefeed != nullptr) mesh->pricefeed->Stop();  // before the outbox it sends through
+  relay.reset();  // before the services and the chain it answers with
+  deposits.reset();
+  if (mesh->automation != nullptr) mesh->automation->Stop();  // before the outbox its contract calls use
+  if (mesh->pricefeed != nullptr) mesh->pricefeed->Stop();    // before the outbox it sends through
+  if (mesh->gasbank != nullptr) mesh->gasbank->Stop();
   outbox.reset();
   mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   mesh.reset();

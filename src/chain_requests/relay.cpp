@@ -74,6 +74,10 @@ void Relay::Impl::OnBlock(const neo::BlockEvent& event) {
   const uint32_t index = event.block.index;
   std::vector<ChainRequest> batch = std::move(block_requests);
   block_requests.clear();
+  if (last_block.load() < 0) {  // the first block of a relay that had no cursor
+    Status s = requests.StartCursorBefore(opts.name, index);
+    if (!s.ok()) log::Warn("chain requests: recording where following starts failed", {{"error", s.ToString()}});
+  }
   // A block is recorded (its requests and the cursor) or following waits: the subscriber does
   // not go on to the next block before this callback returns, so nothing is skipped. On Stop
   // the block stays unrecorded and the next Start resumes before it.

@@ -23,12 +23,6 @@ StatusOr<H> HashColumn(const store::Row& row, size_t i, std::string_view what) {
   return *h;
 }
 
-StatusOr<uint32_t> U32Column(const store::Row& row, size_t i, std::string_view what) {
-  ASSIGN_OR_RETURN(int64_t v, row.Int(i));
-  if (v < 0 || v > int64_t{UINT32_MAX}) return InternalError("stored " + std::string(what) + " is out of range");
-  return static_cast<uint32_t>(v);
-}
-
 StatusOr<RequestRecord> ReadRecord(const store::Row& row) {
   RequestRecord r;
   ChainRequest& q = r.request;
@@ -76,6 +70,44 @@ store::Params KeyParams(const RequestKey& key) {
 
 }  // namespace
 
+StatusOr<uint32_t> U32Column(const store::Row& row, size_t i, std::string_view what) {
+  ASSIGN_OR_RETURN(int64_t v, row.Int(i));
+  if (v < 0 || v > int64_t{UINT32_MAX}) return InternalError("stored " + std::string(what) + " is out of range");
+  return static_cast<uint32_t>(v);
+}
+
+Status AdvanceCursor(store::Transaction& tx, std::string_view cursor, uint32_t block_index, int64_t now_ms) {
+  ASSIGN_OR_RETURN(int64_t moved, tx.Exec("UPDATE chain_request_cursors SET block_index = ?, updated_at_ms = ? "
+                                          "WHERE name = ? AND block_index < ?",
+                                          {int64_t{block_index}, now_ms, std::string(cursor), int64_t{block_index}}));
+  if (moved != 0) return Status::Ok();
+  return InitCursor(tx, cursor, block_index, now_ms);
+}
+
+Status InitCursor(store::Transaction& tx, std::string_view cursor, uint32_t block_index, int64_t now_ms) {
+  return tx
+      .Exec(
+          "INSERT INTO chain_request_cursors (name, block_index, updated_at_ms) VALUES (?, ?, ?) "
+          "ON CONFLICT (name) DO NOTHING",
+          {std::string(cursor), int64_t{block_index}, now_ms})
+      .status();
+}
+
+Status StartCursorBefore(store::Store& store, std::string_view cursor, uint32_t first_block, int64_t now_ms) {
+  if (first_block == 0) return Status::Ok();  // the chain's first block: nothing before it to resume at
+  return store::RunInTransaction(store, store::TxMode::kWrite, [&](store::Transaction& tx) {
+    return InitCursor(tx, cursor, first_block - 1, now_ms);
+  });
+}
+
+StatusOr<std::optional<uint32_t>> ReadCursor(store::Store& store, std::string_view cursor) {
+  ASSIGN_OR_RETURN(auto rows,
+                   store.Query("SELECT block_index FROM chain_request_cursors WHERE name = ?", {std::string(cursor)}));
+  if (rows.empty()) return std::optional<uint32_t>();
+  ASSIGN_OR_RETURN(uint32_t index, U32Column(rows[0], 0, "cursor block_index"));
+  return std::optional<uint32_t>(index);
+}
+
 std::string_view RequestStateName(RequestState state) {
   return kStateNames.at(static_cast<size_t>(state));
 }
@@ -120,28 +152,14 @@ StatusOr<std::vector<ChainRequest>> RequestStore::RecordBlock(std::string_view c
                    {"index", r.notification_index}});
       }
     }
-    // Forward only: a replay from an earlier block must not move the resume point back.
-    ASSIGN_OR_RETURN(int64_t moved, tx.Exec("UPDATE chain_request_cursors SET block_index = ?, updated_at_ms = ? "
-                                            "WHERE name = ? AND block_index < ?",
-                                            {int64_t{block_index}, now, std::string(cursor), int64_t{block_index}}));
-    if (moved == 0) {
-      RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO chain_request_cursors (name, block_index, updated_at_ms) VALUES (?, ?, ?) "
-                  "ON CONFLICT (name) DO NOTHING",
-                  {std::string(cursor), int64_t{block_index}, now}));
-    }
-    return Status::Ok();
+    return AdvanceCursor(tx, cursor, block_index, now);
   });
   RETURN_IF_ERROR(s);
   return fresh;
 }
 
 StatusOr<std::optional<uint32_t>> RequestStore::Cursor(std::string_view cursor) {
-  ASSIGN_OR_RETURN(auto rows,
-                   store_.Query("SELECT block_index FROM chain_request_cursors WHERE name = ?", {std::string(cursor)}));
-  if (rows.empty()) return std::optional<uint32_t>();
-  ASSIGN_OR_RETURN(uint32_t index, U32Column(rows[0], 0, "cursor block_index"));
-  return std::optional<uint32_t>(index);
+  return ReadCursor(store_, cursor);
 }
 
 StatusOr<RequestRecord> RequestStore::Get(const RequestKey& key) {

@@ -40,6 +40,28 @@ struct RequestRecord {
   std::optional<int64_t> answered_at_ms;
 };
 
+// The resume cursors of the chain's followers (table chain_request_cursors, one row per name):
+// the relay's, and the gas bank's deposit watcher's (services/gasbank/deposits.h). Each follower
+// moves its cursor in the store transaction that records a block, so the two never disagree.
+//
+// Moves `cursor` forward to `block_index`, never back (a replay from an earlier block must not
+// move the resume point back), creating it if there is none.
+Status AdvanceCursor(store::Transaction& tx, std::string_view cursor, uint32_t block_index, int64_t now_ms);
+// Records `block_index` as `cursor` only if there is no cursor of that name yet.
+Status InitCursor(store::Transaction& tx, std::string_view cursor, uint32_t block_index, int64_t now_ms);
+// For a follower that started without a cursor (from the block after the node's tip), before it
+// records `first_block`, the first block it is given: the cursor is set just before that block,
+// in a transaction of its own, so that a stop before `first_block` commits resumes there rather
+// than after the tip of that later time, skipping the blocks in between. A cursor already there
+// is left alone.
+Status StartCursorBefore(store::Store& store, std::string_view cursor, uint32_t first_block, int64_t now_ms);
+// The last block recorded under `cursor`; unset before the first.
+StatusOr<std::optional<uint32_t>> ReadCursor(store::Store& store, std::string_view cursor);
+
+// A stored non-negative 32-bit column (a block index, a notification index); INTERNAL naming
+// `what` when the stored value is out of range.
+StatusOr<uint32_t> U32Column(const store::Row& row, size_t i, std::string_view what);
+
 class RequestStore {
  public:
   RequestStore(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
@@ -52,6 +74,10 @@ class RequestStore {
                                                   std::span<const ChainRequest> requests);
   // The last block recorded under `cursor`, unset before the first.
   StatusOr<std::optional<uint32_t>> Cursor(std::string_view cursor);
+  // StartCursorBefore (above) on this store.
+  Status StartCursorBefore(std::string_view cursor, uint32_t first_block) {
+    return chain_requests::StartCursorBefore(store_, cursor, first_block, clock_.NowUnixMillis());
+  }
 
   // NOT_FOUND for a key never recorded.
   StatusOr<RequestRecord> Get(const RequestKey& key);

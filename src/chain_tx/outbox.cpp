@@ -146,7 +146,7 @@ void Outbox::Impl::SendNew(OutboxRow& row, Local& local, uint32_t height) {
   auto params = sender.Params();
   if (!params.ok()) return Trouble(row, local, "reading the network's parameters", params.status());
   neo::SendOptions options;
-  options.scopes = opts.scopes;
+  options.scopes = row.scopes.value_or(opts.scopes);
   // 0 there too leaves the window to Build: the network's maximum.
   options.valid_for_blocks =
       std::min(row.valid_for != 0 ? row.valid_for : opts.valid_for_blocks, params->max_valid_until_block_increment);

@@ -51,6 +51,10 @@ struct OutboxItem {
   uint32_t valid_for_blocks = 0;  // 0: the outbox's default
   int64_t max_fee = 0;            // datoshi, system + network; 0: the outbox's default (0 there: none)
   int max_attempts = 0;           // transactions built before failing; 0: the outbox's default
+  // The signer's witness scope for this item; unset: the outbox's (OutboxOptions::scopes).
+  // Contract automation sends users' calls with WitnessScope::None: the platform account pays
+  // the fees and grants no authority, so a call cannot spend or act as the platform account.
+  std::optional<neo::WitnessScope> scopes;
 };
 
 struct OutboxRecord {

@@ -14,7 +14,7 @@ constexpr std::array<std::string_view, 5> kStateNames = {"queued", "sent", "halt
 constexpr std::string_view kRecordColumns =
     "item_key, owner, account_id, state, attempts, tx_hash, valid_until, system_fee, network_fee, block_index, "
     "gas_consumed, error, created_at_ms, updated_at_ms";
-constexpr std::string_view kBuildColumns = ", script, valid_for, max_fee, max_attempts";
+constexpr std::string_view kBuildColumns = ", script, valid_for, max_fee, max_attempts, scopes";
 
 StatusOr<OutboxState> ParseState(std::string_view name) {
   for (size_t i = 0; i < kStateNames.size(); ++i) {
@@ -58,6 +58,11 @@ StatusOr<OutboxRow> RowFrom(const store::Row& row) {
   out.valid_for = valid_for.value_or(0);
   ASSIGN_OR_RETURN(out.max_fee, row.Int(16));
   ASSIGN_OR_RETURN(out.max_attempts, row.Int(17));
+  ASSIGN_OR_RETURN(std::optional<int64_t> scopes, row.OptionalInt(18));
+  if (scopes) {
+    if (*scopes < 0 || *scopes > 0xff) return InternalError("stored scopes are out of range");
+    out.scopes = static_cast<neo::WitnessScope>(*scopes);
+  }
   // A sent row is followed by its hash and window; without them it cannot be.
   if (out.record.state == OutboxState::kSent && (!out.record.tx_hash || !out.record.valid_until)) {
     return InternalError("a sent chain_outbox row has no transaction hash or validUntilBlock");
@@ -93,10 +98,11 @@ StatusOr<bool> InsertQueued(store::Transaction& tx, const OutboxItem& item, int6
   if (item.max_attempts < 0) return FieldViolationError("max_attempts", "max_attempts must not be negative");
   ASSIGN_OR_RETURN(int64_t inserted,
                    tx.Exec("INSERT INTO chain_outbox (item_key, owner, account_id, script, valid_for, max_fee, "
-                           "max_attempts, state, attempts, error, created_at_ms, updated_at_ms) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, '', ?, ?) ON CONFLICT (item_key) DO NOTHING",
+                           "max_attempts, scopes, state, attempts, error, created_at_ms, updated_at_ms) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '', ?, ?) ON CONFLICT (item_key) DO NOTHING",
                            {item.key, item.owner, item.account_id, store::Blob(item.script),
-                            int64_t{item.valid_for_blocks}, item.max_fee, int64_t{item.max_attempts}, now_ms, now_ms}));
+                            int64_t{item.valid_for_blocks}, item.max_fee, int64_t{item.max_attempts},
+                            item.scopes ? store::Value(int64_t(*item.scopes)) : store::Null(), now_ms, now_ms}));
   return inserted == 1;
 }
 

@@ -26,6 +26,7 @@ struct OutboxRow {
   uint32_t valid_for = 0;
   int64_t max_fee = 0;
   int64_t max_attempts = 0;
+  std::optional<neo::WitnessScope> scopes;  // unset: the outbox's
 };
 
 StatusOr<bool> InsertQueued(store::Transaction& tx, const OutboxItem& item, int64_t now_ms);

@@ -140,6 +140,7 @@ pricefeed:                    # prices from several venues, aggregated and signe
   default_heartbeat_s: 3600   # … or this long after its last update
   watch_ttl_s: 600            # a pair read through GET /v1/prices is kept fresh this long
   valid_for_blocks: 20        # an update transaction not in a block by then is superseded
+  max_update_fee: 50000000    # datoshi: an update transaction's fee cap, held from the feed's account
   allow_http: false           # http:// venue base URLs (tests and local mirrors)
   venues:                     # the venues' public APIs (base_url: tests point them at local servers)
     _template:
@@ -192,6 +193,28 @@ pricefeed:                    # prices from several venues, aggregated and signe
       decimals: 8
       venues: ""
       symbols: ""
+
+gasbank:                      # prepaid GAS for every service (docs/gasbank.md)
+  enabled: true               # false: nothing is charged and the gas bank API answers UNAVAILABLE
+  confirmations: 1            # blocks after a deposit's block before it is credited
+  hold_ttl_ms: 600000         # a hold neither charged nor released by then is released
+  fee_schedule_file: ""       # YAML fee schedule (docs/gasbank.md); empty: the built-in one
+  withdrawal_fee_reserve: 20000000  # datoshi held for a withdrawal's transaction fees (0.2 GAS)
+  withdrawal_valid_for_blocks: 100  # a withdrawal transaction not in a block by then is rebuilt …
+  withdrawal_max_attempts: 3        # … this many times before the withdrawal is returned
+  min_withdrawal: 100000      # datoshi (0.001 GAS)
+  threads: 4                  # gas bank calls served at once
+
+automation:                   # triggers that run functions, contract calls and webhooks (docs/automation.md)
+  enabled: true
+  threads: 4                  # actions running at once
+  max_triggers_per_account: 10000
+  max_catch_up: 100           # catch_up all: missed firings recorded per trigger at most
+  allow_http: false           # true: webhook URLs may be http:// (development only)
+  webhook_timeout_ms: 10000
+  max_tx_fee: 50000000        # datoshi: a contract action's transaction fee cap unless it sets one
+  confirmations: 0            # blocks on top before block and event triggers see a block
+  zoneinfo_dir: "/usr/share/zoneinfo"  # IANA time zones for cron triggers (Debian's tzdata)
 
 secrets:
   max_per_account: 1000       # secrets an account may keep; more is 429 RESOURCE_EXHAUSTED

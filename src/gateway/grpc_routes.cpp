@@ -71,6 +71,11 @@ Status SetQueryParam(pb::Message& message, const std::string& name, const std::s
       r->SetInt32(&message, field, int32_t(v));
       return Status();
     }
+    case pb::FieldDescriptor::TYPE_UINT32: {
+      ASSIGN_OR_RETURN(int64_t v, as_int(0, UINT32_MAX));
+      r->SetUInt32(&message, field, uint32_t(v));
+      return Status();
+    }
     default: return InternalError("query parameter " + name + " maps to an unsupported field type");
   }
 }
@@ -112,6 +117,16 @@ StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestConte
   }
   RETURN_IF_ERROR(client.Call(bound.route.service, bound.route.rpc, *request, response.get(), options));
 
+  if (bound.route.raw_response) {
+    ASSIGN_OR_RETURN(std::optional<RawBody> raw, bound.route.raw_response(ctx, *response));
+    if (raw) {
+      Reply reply;
+      reply.status = bound.route.success_status;
+      reply.content_type = std::move(raw->content_type);
+      reply.body = std::move(raw->body);
+      return reply;
+    }
+  }
   pb::util::JsonPrintOptions print;
   print.preserve_proto_field_names = true;
   print.always_print_primitive_fields = true;
@@ -179,8 +194,8 @@ Status BodyField(std::string_view field, std::string_view description) {
 }
 
 // The text of the top-level member `key` of a valid JSON object, exactly as sent; nullopt when
-// absent. Other members are refused: these bodies have no other fields.
-StatusOr<std::optional<std::string_view>> RawMember(std::string_view body, std::string_view key) {
+// absent. Other members are refused (these bodies have no other fields) unless `others`.
+StatusOr<std::optional<std::string_view>> RawMember(std::string_view body, std::string_view key, bool others = false) {
   std::optional<std::string_view> found;
   size_t i = SkipSpace(body, 0);
   if (i >= body.size()) return found;  // an empty body reads as {}
@@ -195,9 +210,11 @@ StatusOr<std::optional<std::string_view>> RawMember(std::string_view body, std::
     if (i >= body.size() || body[i] != ':') return BodyField("(body)", "expected ':'");
     i = SkipSpace(body, i + 1);
     size_t value_end = SkipValue(body, i);
-    if (name.as_string() != key) return BodyField(std::string(name.as_string()), "unknown field");
-    if (found) return BodyField(key, "given twice");
-    found = body.substr(i, value_end - i);
+    if (name.as_string() != key && !others) return BodyField(std::string(name.as_string()), "unknown field");
+    if (name.as_string() == key) {
+      if (found) return BodyField(key, "given twice");
+      found = body.substr(i, value_end - i);
+    }
     i = SkipSpace(body, value_end);
     if (i < body.size() && body[i] == ',') i = SkipSpace(body, i + 1);
   }
@@ -420,6 +437,7 @@ void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::v
     route.response = r.response;
     route.success_status = r.success_status;
     route.query = r.query;
+    route.description = r.description;
     route.handler = [bound, &client](RequestContext& ctx) { return Serve(*bound, client, ctx); };
     route.blocking = true;
     gateway.AddRoute(std::move(route));
@@ -627,6 +645,391 @@ std::vector<MeshRoute> PriceFeedRoutes() {
   };
 }
 
+// raw_response for an export the service renders as text: when the query parameter `name` is
+// `value`, the response's string field `field` is the body, of type `content_type`.
+std::function<StatusOr<std::optional<RawBody>>(const RequestContext&, const pb::Message&)> TextExportWhen(
+    const std::string& name, const std::string& value, const std::string& field, const std::string& content_type) {
+  return [=](const RequestContext& ctx, const pb::Message& response) -> StatusOr<std::optional<RawBody>> {
+    std::string given;
+    if (!ctx.http.QueryParam(name, &given) || given != value) return std::optional<RawBody>();
+    const pb::FieldDescriptor* text = response.GetDescriptor()->FindFieldByName(field);
+    if (!text || text->is_repeated() || text->type() != pb::FieldDescriptor::TYPE_STRING) {
+      return InternalError(response.GetTypeName() + " has no string field " + field);
+    }
+    return std::optional<RawBody>(RawBody{content_type, response.GetReflection()->GetString(response, text)});
+  };
+}
+
+// Gas bank (docs/gasbank.md): the account's prepaid GAS, its ledger, usage and withdrawals.
+// Amounts are int64 datoshi (1 GAS = 100000000), as strings in JSON, beside exact decimal GAS.
+std::vector<MeshRoute> GasBankRoutes() {
+  auto datoshi = [](const std::string& what) { return String().Describe("int64 as a string: " + what); };
+  auto account =
+      Object({{"account_id", String()},
+              {"deposit_address", String().Describe("N3 address of the account's own deposit key: send GAS here")},
+              {"deposit_script_hash", String().Describe("the same as a script hash, 0x-prefixed")},
+              {"available", datoshi("datoshi the account can spend")},
+              {"held", datoshi("datoshi reserved for work in progress")},
+              {"pending_withdrawal", datoshi("datoshi on their way out, not yet settled on chain")},
+              {"available_gas", String().Describe("available as exact decimal GAS: \"1.50000000\"")},
+              {"confirmations", Integer().Describe("blocks after a deposit's block before it is credited")},
+              {"pending_deposits", datoshi("deposits seen on chain, waiting for their confirmations")},
+              {"charged", Boolean().Describe("false for the platform's own account, which nothing charges")}});
+  auto line =
+      Object({{"book", String().Describe("available, held, pending_withdrawal (the account's), revenue, custody (the "
+                                         "platform's)")},
+              {"amount", datoshi("positive credits the book")}});
+  auto entry =
+      Object({{"seq", datoshi("the entry's place in the journal")},
+              {"kind", String().Describe("deposit, hold, settle, release, expire, withdrawal, withdrawal_settle, …")},
+              {"service", String().Describe("the service the entry is for")},
+              {"reference", String().Describe("the operation: an execution id, a transaction hash, …")},
+              {"lines", Array(line).Describe("the account's and the platform's lines; every entry sums to zero")},
+              {"available_change", datoshi("the entry's effect on the available balance")},
+              {"created_at", String()}});
+  auto ledger = Object({{"entries", Array(entry).Describe("newest first")},
+                        {"next_page_token", String().Describe("empty on the last page")}});
+  auto usage_row = Object({{"key", String().Describe("the day (YYYY-MM-DD, UTC) or the service")},
+                           {"operations", datoshi("operations charged (settled holds)")},
+                           {"charged", datoshi("datoshi charged")},
+                           {"charged_gas", String()}});
+  auto usage = Object({{"group", String().Describe("day or service")},
+                       {"from", String().Describe("the range's start (inclusive), RFC 3339")},
+                       {"to", String().Describe("its end (exclusive)")},
+                       {"rows", Array(usage_row)},
+                       {"total_charged", datoshi("datoshi over the range")},
+                       {"total_charged_gas", String()},
+                       {"csv", String().Describe("format=csv only; the route then answers it as text/csv")}});
+  auto withdraw =
+      Object({{"to", String().Length(1, 64).Describe("N3 address (or 0x script hash) to send the GAS to"), kRequired},
+              {"amount",
+               String()
+                   .Length(1, 19)
+                   .Charset("0123456789", "^[0-9]{1,19}$")
+                   .Describe("int64 as a string, like every amount here: datoshi, at least "
+                             "gasbank.min_withdrawal; the transfer's fees are held besides"),
+               kRequired},
+              {"idempotency_key",
+               String().Length(1, 200).Describe(
+                   "your name for this withdrawal: the same key never sends twice (it answers the first)"),
+               kRequired}});
+  auto withdrawal =
+      Object({{"withdrawal_id", String().Describe("wd_…")},
+              {"to", String().Describe("N3 address")},
+              {"amount", datoshi("datoshi")},
+              {"state", String().Describe("pending (not yet on chain), settled or returned")},
+              {"fee_reserved", datoshi("datoshi held for the transaction's fees until it settles")},
+              {"fee_charged", datoshi("the fees charged: the schedule's plus the transaction's")},
+              {"tx_hash", String().Describe("once sent")},
+              {"tx_state", String().Describe("queued, sent, halt, fault or failed")},
+              {"error", String().Describe("returned: why")},
+              {"idempotency_key", String()},
+              {"replay", Boolean().Describe("the key was used before: this is the first withdrawal, unchanged")},
+              {"created_at", String()},
+              {"updated_at", String()}});
+  const std::string svc = "gasbank";
+  const std::string rpc = "/neosl.gasbank.v1.GasBank/";
+  MeshRoute usage_route{
+      "GET",
+      "/v1/gasbank/usage",
+      "GetGasUsage",
+      "What the account was charged, by UTC day or by service (JSON, or CSV with format=csv)",
+      "gasbank",
+      Role::kViewer,
+      svc,
+      rpc + "GetUsage",
+      nullptr,
+      usage,
+      200,
+      {{"from", "RFC 3339 date-time or YYYY-MM-DD, inclusive (default: 30 days before to)"},
+       {"to", "RFC 3339 date-time or YYYY-MM-DD, exclusive; a date means the end of that day (default: now)"},
+       {"group", "day (default) or service"},
+       {"format", "json (default) or csv: text/csv, RFC 4180"}}};
+  usage_route.raw_response = TextExportWhen("format", "csv", "csv", "text/csv; charset=utf-8");
+  usage_route.description =
+      "With `format=csv` the answer is `text/csv; charset=utf-8` (RFC 4180, CRLF line ends): the header "
+      "`day,operations,charged_datoshi,charged_gas` (or `service,…` with `group=service`), then one line per "
+      "day or service with charges. The range is at most 366 days.";
+  return {
+      MeshRoute{"GET", "/v1/gasbank/account", "GetGasAccount",
+                "The account's deposit address and balances (available, held, pending)", "gasbank", Role::kViewer, svc,
+                rpc + "GetAccount", nullptr, account},
+      MeshRoute{"GET",
+                "/v1/gasbank/ledger",
+                "GetGasLedger",
+                "The account's ledger entries, newest first",
+                "gasbank",
+                Role::kViewer,
+                svc,
+                rpc + "GetLedger",
+                nullptr,
+                ledger,
+                200,
+                {{"page_size", "1..500 (default 50)"}, {"page_token", "next_page_token of the previous page"}}},
+      std::move(usage_route),
+      // Money leaves the platform: the account's owners only.
+      MeshRoute{"POST", "/v1/gasbank/withdrawals", "CreateGasWithdrawal",
+                "Send GAS from the account's balance to an address on chain (once per idempotency key)", "gasbank",
+                Role::kOwner, svc, rpc + "RequestWithdrawal", withdraw, withdrawal, 201},
+      MeshRoute{"GET", "/v1/gasbank/withdrawals/{id}", "GetGasWithdrawal", "A withdrawal and its transaction",
+                "gasbank", Role::kViewer, svc, rpc + "GetWithdrawal", nullptr, withdrawal},
+  };
+}
+
+// ---- automation: the payload and a run's context are JSON values the service carries as text ----
+
+// POST /v1/triggers: {"payload": <any JSON>, …} → {"payload_json": "<that JSON, as sent>", …}.
+// The schema lets extra members through (payload has no schema type); here any member other than
+// `fields` and payload is refused.
+std::function<StatusOr<std::string>(const RequestContext&)> TriggerRequestJson(std::vector<std::string> fields) {
+  return [fields = std::move(fields)](const RequestContext& ctx) -> StatusOr<std::string> {
+    json::object request = ctx.body.is_object() ? ctx.body.as_object() : json::object();
+    for (const auto& member : request) {
+      if (member.key() != "payload" && std::find(fields.begin(), fields.end(), member.key()) == fields.end()) {
+        return BodyField(std::string(member.key()), "unknown field");
+      }
+    }
+    ASSIGN_OR_RETURN(auto payload, RawMember(ctx.http.body, "payload", /*others=*/true));
+    request.erase("payload");
+    if (payload) request["payload_json"] = *payload;
+    return json::serialize(request);
+  };
+}
+
+// Each member `from` (a string of JSON text) of the objects at `depth` of a printed response
+// (1: the top-level object) becomes the member `to` holding that JSON value: spliced as text, so
+// numbers reach the caller as they were written. Text that is not JSON (or empty) shows as null.
+std::function<StatusOr<std::string>(std::string)> JsonTextsAsValues(
+    std::vector<std::pair<std::string, std::string>> names, int depth) {
+  return [names = std::move(names), depth](std::string printed) -> StatusOr<std::string> {
+    std::string out;
+    out.reserve(printed.size());
+    int level = 0;
+    size_t i = 0;
+    while (i < printed.size()) {
+      const char c = printed[i];
+      if (c != '"') {
+        if (c == '{' || c == '[') ++level;
+        if (c == '}' || c == ']') --level;
+        out += c;
+        ++i;
+        continue;
+      }
+      const size_t end = SkipString(printed, i);
+      const std::string_view token = std::string_view(printed).substr(i, end - i);
+      const size_t colon = SkipSpace(printed, end);
+      const auto name = std::find_if(names.begin(), names.end(), [&](const auto& n) {
+        return token.size() == n.first.size() + 2 && token.substr(1, n.first.size()) == n.first;
+      });
+      if (level != depth || colon >= printed.size() || printed[colon] != ':' || name == names.end()) {
+        out += token;
+        i = end;
+        continue;
+      }
+      const size_t value_start = SkipSpace(printed, colon + 1);
+      const size_t value_end = SkipValue(printed, value_start);
+      boost::system::error_code ec;
+      json::value text = json::parse(std::string_view(printed).substr(value_start, value_end - value_start), ec);
+      std::string value = "null";
+      if (!ec && text.is_string() && !text.as_string().empty()) {
+        boost::system::error_code bad;
+        json::parse(text.as_string(), bad);
+        if (!bad) value = std::string(text.as_string());
+      }
+      out += "\"" + name->second + "\":" + value;
+      i = value_end;
+    }
+    return out;
+  };
+}
+
+// Automation (issue #13): triggers — time, chain and price conditions — that run a function, a
+// contract call or a webhook when they fire, and their runs.
+std::vector<MeshRoute> AutomationRoutes() {
+  constexpr char kNameChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+  constexpr int64_t kUInt32Max = 4294967295;
+  auto int64_text = [](const std::string& what) { return String().Describe("int64 as a string: " + what); };
+  auto time = [](const std::string& what) { return String().Describe("RFC 3339, UTC, milliseconds: " + what); };
+  auto script_hash = String().Length(1, 42).Describe("0x and 40 hex digits, big-endian as Neo prints it");
+  auto cron = Object({{"expression",
+                       String().Length(1, 256).Describe(
+                           "5 fields (minute hour day-of-month month day-of-week) or 6 with leading seconds; "
+                           "@yearly, @monthly, @weekly, @daily, @hourly; Vixie day rule"),
+                       kRequired},
+                      {"timezone", String().Length(0, 64).Describe("IANA name (Europe/Berlin); empty: UTC")}});
+  auto block =
+      Object({{"at", Integer().Range(0, kUInt32Max).Describe("fire once, at this height")},
+              {"every", Integer().Range(0, kUInt32Max).Describe("or fire at every height divisible by this")}});
+  auto filter = Object(
+      {{"param", Integer().Range(0, kUInt32Max).Describe("position in the notification's state array"), kRequired},
+       {"type", String().OneOf({"Hash160", "Hash256", "Integer", "Boolean", "String", "ByteString", "PublicKey"}),
+        kRequired},
+       {"equals",
+        String().Describe("Hash160 as 0x… or an N… address, Hash256 0x…, Integer decimal, Boolean "
+                          "true/false, String the text, ByteString and PublicKey hex"),
+        kRequired}});
+  auto event = Object({{"contract", script_hash, kRequired},
+                       {"event", String().Length(1, 32).Describe("the notification's name, exact"), kRequired},
+                       {"filters", Array(filter).Describe("all must match (at most automation.max_filters)")}});
+  auto price =
+      Object({{"pair", String().Length(1, 32).Describe("NEO/USD, as the price feed names it"), kRequired},
+              {"above", String().Length(0, 40).Describe("decimal: fire when the price crosses above it")},
+              {"below", String().Length(0, 40).Describe("or: when it crosses below it")},
+              {"change_bps", Integer().Range(0, 100000).Describe("or: when it moves this many basis points from the "
+                                                                 "price of the last firing")}});
+  // Contract arguments nest (Array items); the schema spells out two levels and leaves deeper ones
+  // to the service, which counts every item against automation.max_args.
+  auto arg_type =
+      String().OneOf({"Any", "Boolean", "Integer", "ByteArray", "String", "Hash160", "Hash256", "PublicKey", "Array"});
+  auto arg_value = String().Describe("as in event filters; ByteArray hex; empty for Any and Array");
+  SchemaPtr arg = Object({{"type", arg_type, kRequired},
+                          {"value", arg_value},
+                          {"items", Array(Object({}).AllowAdditional().Describe("a contract argument"))}});
+  arg = Object({{"type", arg_type, kRequired}, {"value", arg_value}, {"items", Array(arg).Describe("Array")}});
+  auto args = Array(arg).Describe("at most automation.max_args, counting Array items");
+  auto headers = Object({}).AllowAdditional().Describe(
+      "header name → value (strings); at most automation.max_headers; not Host, Content-Length, "
+      "Transfer-Encoding or Connection");
+  auto action = Object(
+      {{"function", Object({{"function_id", String().Length(1, 64).Describe("fn_… of the same account"), kRequired}})
+                        .Describe("invoke one of your functions with the firing as its args")},
+       {"contract",
+        Object({{"contract", script_hash, kRequired},
+                {"method", String().Length(1, 32), kRequired},
+                {"args", args},
+                {"max_fee", Integer()
+                                .Range(0, INT64_MAX)
+                                .Describe("datoshi, system + network fee per transaction; 0: automation.max_tx_fee")}})
+            .Describe("send contract.method(args), signed by the platform account, fees from your gas bank")},
+       {"webhook",
+        Object({{"url", String().Length(1, 2048).Describe("https:// (http:// only where allowed)"), kRequired},
+                {"headers", headers}})
+            .Describe("POST the firing as JSON")}});
+  auto retry_request = Object(
+      {{"max_attempts", Integer().Range(0, 10).Describe("1..10 (1: no retry); 0: 3")},
+       {"initial_backoff_ms", Integer().Range(0, 3600000).Describe("100..3600000; 0: 1000; doubles per attempt")},
+       {"max_backoff_ms", Integer().Range(0, 3600000).Describe("≥ initial; 0: 300000")}});
+  std::vector<std::string> create_fields = {"name",   "cron",     "interval", "block",  "event", "price",
+                                            "action", "catch_up", "max_runs", "end_at", "retry", "paused"};
+  auto create =
+      Object({{"name", String().Length(1, 64).Charset(kNameChars, "^[A-Za-z0-9_.-]{1,64}$"), kRequired},
+              {"cron", cron},
+              {"interval",
+               Object({{"every_ms", Integer().Range(1, INT64_MAX).Describe("≥ automation.min_interval_ms (1000)"),
+                        kRequired},
+                       {"start_at", String().Describe("RFC 3339: the first firing; default: creation + every_ms")}})},
+              {"block", block},
+              {"event", event},
+              {"price", price},
+              {"action", action, kRequired},
+              {"catch_up", String()
+                               .OneOf({"skip", "once", "all"})
+                               .Describe("what fires for times missed while the service was down; default skip (event "
+                                         "triggers: all)")},
+              {"max_runs", Integer().Range(0, INT64_MAX).Describe("complete after this many firings; 0: unlimited")},
+              {"end_at", String().Describe("RFC 3339, in the future: nothing fires after it")},
+              {"retry", retry_request},
+              {"paused", Boolean().Describe("create it paused")}})
+          .AllowAdditional()
+          .Describe(
+              "exactly one condition (cron, interval, block, event or price) and one action; plus \"payload\": any "
+              "JSON value (at most 16 KiB) handed to the action with every firing");
+  auto trigger =
+      Object({{"id", String().Describe("tg_…")},
+              {"name", String()},
+              {"kind", String().OneOf({"cron", "interval", "block", "event", "price"})},
+              {"cron", cron},
+              {"interval", Object({{"every_ms", int64_text("the period")}, {"start_at", time("the first firing")}})},
+              {"block", block},
+              {"event", event},
+              {"price", price},
+              {"action", action},
+              {"catch_up", String().OneOf({"skip", "once", "all"})},
+              {"max_runs", String().Describe("uint64 as a string; 0: unlimited")},
+              {"end_at", time("nothing fires after it; empty: never ends")},
+              {"retry", Object({{"max_attempts", Integer()},
+                                {"initial_backoff_ms", int64_text("")},
+                                {"max_backoff_ms", int64_text("")}})
+                            .Describe("with defaults filled in")},
+              {"status", String().OneOf({"active", "paused", "completed"})},
+              {"status_reason", String().Describe("completed: why (max_runs reached, end_at passed, its block fired)")},
+              {"runs", String().Describe("uint64 as a string: firings recorded")},
+              {"next_fire_at", time("cron and interval while active: the next scheduled firing")},
+              {"last_fired_at", time("the scheduled time of the latest firing")},
+              {"created_at", String()},
+              {"updated_at", String()}})
+          .AllowAdditional()
+          .Describe("plus \"payload\": the trigger's payload as a JSON value");
+  auto trigger_list = Object({{"triggers", Array(trigger).Describe("newest first")},
+                              {"next_page_token", String().Describe("empty on the last page")}});
+  auto run =
+      Object({{"id", String().Describe("deterministic: <trigger>:t:<scheduled ms>, <trigger>:b:<height>, "
+                                       "<trigger>:e:<tx hash>:<notification index> or <trigger>:p:<pair>:<round>")},
+              {"trigger_id", String()},
+              {"status", String().OneOf({"pending", "running", "retrying", "succeeded", "failed"})},
+              {"scheduled_at", time("time triggers: the scheduled time; chain: the block's time; price: the round's")},
+              {"recorded_at", time("when the firing was recorded, before its action started")},
+              {"finished_at", time("once succeeded or failed")},
+              {"latency_ms", int64_text("recorded_at − scheduled_at")},
+              {"attempts", Integer().Describe("action attempts started")},
+              {"next_attempt_at", time("retrying: when")},
+              {"execution_id", String().Describe("function: the execution (GET /v1/executions/{id})")},
+              {"tx_hash", String().Describe("contract: the transaction")},
+              {"http_status", Integer().Describe("webhook: the answer's status")},
+              {"error", String().Describe("failed or retrying: why")},
+              {"catch_up", Boolean().Describe("fired for a time missed while the service was down")}})
+          .AllowAdditional()
+          .Describe("plus \"context\": what fired it (the block, the notification, the price) as a JSON value");
+  auto run_list = Object({{"runs", Array(run).Describe("newest first")},
+                          {"next_page_token", String().Describe("empty on the last page")}});
+  std::vector<std::pair<std::string, std::string>> paging = {{"limit", "1..100 (default 50)"},
+                                                             {"page_token", "next_page_token of the previous page"}};
+  // Triggers print their payload, runs their context, as JSON values; in lists one level deeper.
+  auto one_trigger = JsonTextsAsValues({{"payload_json", "payload"}}, 1);
+  auto many_triggers = JsonTextsAsValues({{"payload_json", "payload"}}, 3);
+  auto many_runs = JsonTextsAsValues({{"context_json", "context"}}, 3);
+  const std::string svc = "automation";
+  const std::string rpc = "/neosl.automation.v1.Automation/";
+  auto route = [&](const char* method, const char* path, const char* operation, const char* summary, Role role,
+                   const std::string& name, SchemaPtr request, SchemaPtr response, int status,
+                   std::vector<std::pair<std::string, std::string>> query, auto request_json, auto response_json) {
+    MeshRoute r{method,
+                path,
+                operation,
+                summary,
+                "automation",
+                role,
+                svc,
+                rpc + name,
+                std::move(request),
+                std::move(response),
+                status,
+                std::move(query)};
+    r.request_json = std::move(request_json);
+    r.response_json = std::move(response_json);
+    return r;
+  };
+  return {
+      route("POST", "/v1/triggers", "CreateTrigger",
+            "Create a trigger: when its condition holds, run its action (at most once per firing)", Role::kDeveloper,
+            "CreateTrigger", create, trigger, 201, {}, TriggerRequestJson(create_fields), one_trigger),
+      route("GET", "/v1/triggers", "ListTriggers", "The account's triggers, newest first", Role::kViewer,
+            "ListTriggers", nullptr, trigger_list, 200, paging, nullptr, many_triggers),
+      route("GET", "/v1/triggers/{id}", "GetTrigger", "A trigger, its state and its next firing", Role::kViewer,
+            "GetTrigger", nullptr, trigger, 200, {}, nullptr, one_trigger),
+      route("DELETE", "/v1/triggers/{id}", "DeleteTrigger",
+            "Delete a trigger and its runs (actions already running finish)", Role::kDeveloper, "DeleteTrigger",
+            nullptr, trigger, 200, {}, nullptr, one_trigger),
+      route("POST", "/v1/triggers/{id}/pause", "PauseTrigger",
+            "Stop firing until resumed; firings due meanwhile are skipped", Role::kDeveloper, "PauseTrigger", nullptr,
+            trigger, 200, {}, nullptr, one_trigger),
+      route("POST", "/v1/triggers/{id}/resume", "ResumeTrigger", "Fire again, from now on", Role::kDeveloper,
+            "ResumeTrigger", nullptr, trigger, 200, {}, nullptr, one_trigger),
+      route("GET", "/v1/triggers/{id}/runs", "ListTriggerRuns", "A trigger's runs (its firings), newest first",
+            Role::kViewer, "ListTriggerRuns", nullptr, run_list, 200, paging, nullptr, many_runs),
+  };
+}
+
 }  // namespace
 
 std::vector<MeshRoute> BuiltinMeshRoutes() {
@@ -699,6 +1102,10 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
   routes.insert(routes.end(), oracle.begin(), oracle.end());
   std::vector<MeshRoute> prices = PriceFeedRoutes();
   routes.insert(routes.end(), prices.begin(), prices.end());
+  std::vector<MeshRoute> gasbank = GasBankRoutes();
+  routes.insert(routes.end(), gasbank.begin(), gasbank.end());
+  std::vector<MeshRoute> automation = AutomationRoutes();
+  routes.insert(routes.end(), automation.begin(), automation.end());
   return routes;
 }
 

@@ -10,18 +10,31 @@
 //   - calls the service through the mesh with the caller's account, the key's roles and the
 //     request's trace id as metadata;
 //   - answers with the response message as JSON (proto field names, defaults included), or the
-//     service's error with its code, HTTP status and structured details.
+//     service's error with its code, HTTP status and structured details; a route with a
+//     `raw_response` may answer another body instead (GET /v1/gasbank/usage?format=csv answers
+//     text/csv).
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gateway/gateway.h"
 #include "mesh/client.h"
 
+namespace google::protobuf {
+class Message;
+}
+
 namespace neosl::gateway {
+
+// A success body that is not JSON, with its media type ("text/csv; charset=utf-8").
+struct RawBody {
+  std::string content_type;
+  std::string body;
+};
 
 struct MeshRoute {
   std::string method;        // "POST"
@@ -45,13 +58,22 @@ struct MeshRoute {
   // as sent), and `response_json` edits the printed response.
   std::function<StatusOr<std::string>(const RequestContext&)> request_json = nullptr;
   std::function<StatusOr<std::string>(std::string printed)> response_json = nullptr;
+  // For answers that are not the response message as JSON, such as an export the service
+  // renders as text: called with the request (its query, say) and the service's response; when
+  // it answers a RawBody, that is the reply's body and content type (with success_status), and
+  // `response_json` is not called. nullopt: the usual JSON.
+  std::function<StatusOr<std::optional<RawBody>>(const RequestContext&, const google::protobuf::Message& response)>
+      raw_response = nullptr;
+  // Longer OpenAPI text (Markdown), such as what a raw answer looks like and when it is given.
+  std::string description = {};
 };
 
 // Adds `routes` to `gateway`; every call goes through `client`. Routes whose rpc names no
 // compiled-in method are a programming error and abort at start-up.
 void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes);
 
-// The REST routes of the built-in services (echo, secrets, functions), as one table.
+// The REST routes of the built-in services (echo, secrets, functions, random, oracle, price feed,
+// gas bank), as one table.
 std::vector<MeshRoute> BuiltinMeshRoutes();
 
 }  // namespace neosl::gateway

@@ -302,9 +302,9 @@ allowed_calls:
   - target_service: secrets
     operations: [PutSecret, DeleteSecret, ListSecrets, ListSecretAudit]
   - target_service: automation
-    operations: [CreateTrigger, GetTrigger, ListTriggers, DeleteTrigger, ListTriggerRuns]
+    operations: [CreateTrigger, GetTrigger, ListTriggers, DeleteTrigger, PauseTrigger, ResumeTrigger, ListTriggerRuns]
   - target_service: gasbank
-    operations: [GetAccount, GetLedger, RequestWithdrawal, GetUsage]
+    operations: [GetAccount, GetLedger, RequestWithdrawal, GetWithdrawal, GetUsage]
   - target_service: pricefeed
     operations: [GetPrice, ListPrices, CreateFeed, GetFeed, ListFeeds, DeleteFeed, WatchPrices]
   - target_service: random
@@ -334,7 +334,7 @@ allowed_calls:
   - target_service: gasbank
     operations: [ReserveGas, ChargeGas, ReleaseGas]
   - target_service: pricefeed
-    operations: [GetPrice]
+    operations: [GetPrice, WatchPrices]
 ---
 service: gasbank
 allowed_calls: []

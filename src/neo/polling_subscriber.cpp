@@ -206,7 +206,7 @@ PollingSubscriber::~PollingSubscriber() {
 }
 
 Status PollingSubscriber::Start(ChainEventHandler& handler) {
-  return impl_->StartThread(handler, [this] { impl_->Run(); });
+  return impl_->StartThread(handler, impl_->collector.rpc(), impl_->next, [this] { impl_->Run(); });
 }
 
 void PollingSubscriber::Stop() {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/status.h"
+#include "neo/rpc_client.h"
 #include "neo/ws_subscriber.h"
 
 namespace neosl::neo {
@@ -26,11 +27,19 @@ struct SubscriberLoop {
   ChainEventHandler* handler = nullptr;
   std::atomic<int64_t> last{-1};  // the last delivered block index, -1 before the first
 
-  Status StartThread(ChainEventHandler& h, std::function<void()> run) {
+  // Starts the worker. An unset `next` (no start index) is first anchored at the block after
+  // the node's tip now, so a block mined once Start returns is delivered however long connecting
+  // and subscribing take; a node that cannot be reached now leaves it unset, and the first
+  // catch-up anchors it instead.
+  Status StartThread(ChainEventHandler& h, RpcClient& rpc, std::optional<uint32_t>& next, std::function<void()> run) {
     std::lock_guard lock(mu);
     if (started) return FailedPreconditionError("subscriber already started");
     started = true;
     handler = &h;
+    if (!next) {
+      auto count = rpc.GetBlockCount();
+      if (count.ok()) next = *count;
+    }
     thread = std::thread(std::move(run));
     return Status::Ok();
   }

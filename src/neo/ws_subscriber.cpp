@@ -470,7 +470,7 @@ WsSubscriber::~WsSubscriber() {
 }
 
 Status WsSubscriber::Start(ChainEventHandler& handler) {
-  return impl_->StartThread(handler, [this] { impl_->Run(); });
+  return impl_->StartThread(handler, impl_->collector.rpc(), impl_->next, [this] { impl_->Run(); });
 }
 
 void WsSubscriber::Stop() {

@@ -146,7 +146,7 @@ struct WsSubscriberOptions {
   std::string url;  // "ws://127.0.0.1:20332/ws" or "wss://…"
   Subscriptions subscriptions;
   // The first block to deliver (resuming after a restart); unset: the block after the tip the
-  // node reports once subscribed.
+  // node reports when Start is called (or, if it cannot be reached then, once subscribed).
   std::optional<uint32_t> start_index;
   std::chrono::milliseconds connect_timeout{10'000};
   // After half of this without a frame the subscriber pings; a node silent for all of it is

@@ -518,6 +518,240 @@ CREATE TABLE price_updates (
   PRIMARY KEY (feed_id, round)
 );
 )sql"},
+      // The gas bank's ledger (services/gasbank/ledger.h): a gap-free journal of entries (seq from
+      // the one gasbank_journal row, which also serialises postings on PostgreSQL), their lines,
+      // each book's cached balance ('' is the account of the platform books) and the holds.
+      {10, "gas bank ledger",
+       R"sql(
+CREATE TABLE gasbank_journal (
+  id              INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq        INTEGER NOT NULL
+);
+INSERT INTO gasbank_journal (id, last_seq) VALUES (1, 0);
+CREATE TABLE gasbank_entries (
+  seq             INTEGER PRIMARY KEY,
+  entry_key       TEXT NOT NULL UNIQUE,
+  kind            TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  service         TEXT NOT NULL,
+  reference       TEXT NOT NULL,
+  lines_digest    TEXT NOT NULL,
+  created_at_ms   INTEGER NOT NULL
+);
+CREATE INDEX gasbank_entries_by_account ON gasbank_entries(account_id, seq);
+CREATE TABLE gasbank_lines (
+  seq             INTEGER NOT NULL REFERENCES gasbank_entries(seq),
+  line_no         INTEGER NOT NULL,
+  book            TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  amount          INTEGER NOT NULL,
+  PRIMARY KEY (seq, line_no)
+) WITHOUT ROWID;
+CREATE TABLE gasbank_balances (
+  book            TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  balance         INTEGER NOT NULL CHECK (balance >= 0 OR book IN ('revenue', 'custody')),
+  PRIMARY KEY (book, account_id)
+) WITHOUT ROWID;
+CREATE TABLE gasbank_holds (
+  id              TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL,
+  service         TEXT NOT NULL,
+  reference       TEXT NOT NULL,
+  amount          INTEGER NOT NULL CHECK (amount > 0),
+  state           TEXT NOT NULL CHECK (state IN ('open', 'settled', 'released')),
+  charged         INTEGER NOT NULL DEFAULT 0,
+  hold_key        TEXT NOT NULL UNIQUE,
+  created_at_ms   INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL,
+  settled_at_ms   INTEGER
+);
+CREATE INDEX gasbank_holds_by_state ON gasbank_holds(state, expires_at_ms);
+)sql",
+       R"sql(
+CREATE TABLE gasbank_journal (
+  id              BIGINT PRIMARY KEY CHECK (id = 1),
+  last_seq        BIGINT NOT NULL
+);
+INSERT INTO gasbank_journal (id, last_seq) VALUES (1, 0);
+CREATE TABLE gasbank_entries (
+  seq             BIGINT PRIMARY KEY,
+  entry_key       TEXT NOT NULL UNIQUE,
+  kind            TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  service         TEXT NOT NULL,
+  reference       TEXT NOT NULL,
+  lines_digest    TEXT NOT NULL,
+  created_at_ms   BIGINT NOT NULL
+);
+CREATE INDEX gasbank_entries_by_account ON gasbank_entries(account_id, seq);
+CREATE TABLE gasbank_lines (
+  seq             BIGINT NOT NULL REFERENCES gasbank_entries(seq),
+  line_no         BIGINT NOT NULL,
+  book            TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  amount          BIGINT NOT NULL,
+  PRIMARY KEY (seq, line_no)
+);
+CREATE TABLE gasbank_balances (
+  book            TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  balance         BIGINT NOT NULL CHECK (balance >= 0 OR book IN ('revenue', 'custody')),
+  PRIMARY KEY (book, account_id)
+);
+CREATE TABLE gasbank_holds (
+  id              TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL,
+  service         TEXT NOT NULL,
+  reference       TEXT NOT NULL,
+  amount          BIGINT NOT NULL CHECK (amount > 0),
+  state           TEXT NOT NULL CHECK (state IN ('open', 'settled', 'released')),
+  charged         BIGINT NOT NULL DEFAULT 0,
+  hold_key        TEXT NOT NULL UNIQUE,
+  created_at_ms   BIGINT NOT NULL,
+  expires_at_ms   BIGINT NOT NULL,
+  settled_at_ms   BIGINT
+);
+CREATE INDEX gasbank_holds_by_state ON gasbank_holds(state, expires_at_ms);
+)sql"},
+      // The gas bank's deposit addresses, deposits and withdrawals (services/gasbank/deposits.h,
+      // withdrawals.h) and its settings (the hot wallet's address, for the audit).
+      {11, "gas bank deposits and withdrawals",
+       R"sql(
+CREATE TABLE gasbank_addresses (
+  account_id      TEXT PRIMARY KEY,
+  script_hash     TEXT NOT NULL UNIQUE,
+  address         TEXT NOT NULL,
+  public_key      TEXT NOT NULL,
+  created_at_ms   INTEGER NOT NULL
+);
+CREATE TABLE gasbank_deposits (
+  tx_hash         TEXT NOT NULL,
+  notify_index    INTEGER NOT NULL,
+  account_id      TEXT NOT NULL,
+  from_hash       TEXT NOT NULL,
+  amount          INTEGER NOT NULL CHECK (amount > 0),
+  block_index     INTEGER NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('seen', 'credited')),
+  entry_seq       INTEGER,
+  created_at_ms   INTEGER NOT NULL,
+  credited_at_ms  INTEGER,
+  PRIMARY KEY (tx_hash, notify_index)
+);
+CREATE INDEX gasbank_deposits_by_state ON gasbank_deposits(state, block_index);
+CREATE INDEX gasbank_deposits_by_account ON gasbank_deposits(account_id, block_index);
+CREATE TABLE gasbank_withdrawals (
+  id              TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  to_hash         TEXT NOT NULL,
+  amount          INTEGER NOT NULL CHECK (amount > 0),
+  fee_hold_id     TEXT NOT NULL,
+  fee_reserved    INTEGER NOT NULL,
+  fee_charged     INTEGER NOT NULL DEFAULT 0,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'settled', 'returned')),
+  outbox_key      TEXT NOT NULL UNIQUE,
+  error           TEXT NOT NULL DEFAULT '',
+  created_at_ms   INTEGER NOT NULL,
+  updated_at_ms   INTEGER NOT NULL,
+  UNIQUE (account_id, idempotency_key)
+);
+CREATE INDEX gasbank_withdrawals_by_state ON gasbank_withdrawals(state);
+CREATE INDEX gasbank_withdrawals_by_account ON gasbank_withdrawals(account_id, created_at_ms);
+CREATE TABLE gasbank_settings (
+  name            TEXT PRIMARY KEY,
+  value           TEXT NOT NULL
+);
+)sql",
+       R"sql(
+CREATE TABLE gasbank_addresses (
+  account_id      TEXT PRIMARY KEY,
+  script_hash     TEXT NOT NULL UNIQUE,
+  address         TEXT NOT NULL,
+  public_key      TEXT NOT NULL,
+  created_at_ms   BIGINT NOT NULL
+);
+CREATE TABLE gasbank_deposits (
+  tx_hash         TEXT NOT NULL,
+  notify_index    BIGINT NOT NULL,
+  account_id      TEXT NOT NULL,
+  from_hash       TEXT NOT NULL,
+  amount          BIGINT NOT NULL CHECK (amount > 0),
+  block_index     BIGINT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('seen', 'credited')),
+  entry_seq       BIGINT,
+  created_at_ms   BIGINT NOT NULL,
+  credited_at_ms  BIGINT,
+  PRIMARY KEY (tx_hash, notify_index)
+);
+CREATE INDEX gasbank_deposits_by_state ON gasbank_deposits(state, block_index);
+CREATE INDEX gasbank_deposits_by_account ON gasbank_deposits(account_id, block_index);
+CREATE TABLE gasbank_withdrawals (
+  id              TEXT PRIMARY KEY,
+  account_id      TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  to_hash         TEXT NOT NULL,
+  amount          BIGINT NOT NULL CHECK (amount > 0),
+  fee_hold_id     TEXT NOT NULL,
+  fee_reserved    BIGINT NOT NULL,
+  fee_charged     BIGINT NOT NULL DEFAULT 0,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'settled', 'returned')),
+  outbox_key      TEXT NOT NULL UNIQUE,
+  error           TEXT NOT NULL DEFAULT '',
+  created_at_ms   BIGINT NOT NULL,
+  updated_at_ms   BIGINT NOT NULL,
+  UNIQUE (account_id, idempotency_key)
+);
+CREATE INDEX gasbank_withdrawals_by_state ON gasbank_withdrawals(state);
+CREATE INDEX gasbank_withdrawals_by_account ON gasbank_withdrawals(account_id, created_at_ms);
+CREATE TABLE gasbank_settings (
+  name            TEXT PRIMARY KEY,
+  value           TEXT NOT NULL
+);
+)sql"},
+      // Contract automation (services/automation/trigger_store.h): triggers with their spec and
+      // state, and runs keyed by their deterministic firing id; an outbox item's own witness
+      // scope (automation's calls are signed fee-only). The same SQL on both backends.
+      {12, "automation triggers and runs",
+       R"sql(
+CREATE TABLE automation_triggers (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  kind             TEXT NOT NULL CHECK (kind IN ('cron', 'interval', 'block', 'event', 'price')),
+  spec_json        TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('active', 'paused', 'completed')),
+  status_reason    TEXT NOT NULL DEFAULT '',
+  runs             BIGINT NOT NULL DEFAULT 0 CHECK (runs >= 0),
+  next_due_ms      BIGINT,
+  last_fired_at_ms BIGINT,
+  state_json       TEXT NOT NULL DEFAULT '',
+  created_at_ms    BIGINT NOT NULL,
+  updated_at_ms    BIGINT NOT NULL
+);
+CREATE INDEX automation_triggers_by_account ON automation_triggers(account_id, created_at_ms);
+CREATE INDEX automation_triggers_by_status ON automation_triggers(status, kind);
+CREATE TABLE automation_runs (
+  id                 TEXT PRIMARY KEY,
+  trigger_id         TEXT NOT NULL,
+  account_id         TEXT NOT NULL,
+  status             TEXT NOT NULL CHECK (status IN ('pending', 'running', 'retrying', 'succeeded', 'failed')),
+  scheduled_at_ms    BIGINT NOT NULL,
+  recorded_at_ms     BIGINT NOT NULL,
+  finished_at_ms     BIGINT,
+  attempts           BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt_at_ms BIGINT,
+  context_json       TEXT NOT NULL,
+  catch_up           BIGINT NOT NULL DEFAULT 0 CHECK (catch_up IN (0, 1)),
+  execution_id       TEXT NOT NULL DEFAULT '',
+  tx_hash            TEXT NOT NULL DEFAULT '',
+  http_status        BIGINT NOT NULL DEFAULT 0,
+  error              TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX automation_runs_by_trigger ON automation_runs(trigger_id, scheduled_at_ms, id);
+CREATE INDEX automation_runs_by_status ON automation_runs(status);
+ALTER TABLE chain_outbox ADD COLUMN scopes BIGINT;
+)sql"},
   };
   return kMigrations;
 }

@@ -6,8 +6,16 @@
 #include <limits>
 #include <string>
 
+#include "tee/keys.h"
+
 namespace neosl::tee {
 namespace {
+
+constexpr size_t kMaxDepositAccountBytes = 64;
+
+bool IsDepositAccountChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
 
 // Timeouts sent to the host fit its uint32 milliseconds with room to spare.
 constexpr int64_t kMaxTimeoutMs = int64_t{24} * 3600 * 1000;
@@ -50,6 +58,21 @@ int RunEnclaveServer(int channel_fd, EcallHandler handler, ChannelOptions option
   (*channel)->WaitClosed();
   (*channel)->Close();
   return 0;
+}
+
+v1::EcallResponse ServeDepositKey(const crypto::PrivateKey& neo, const v1::DepositKeyRequest& request) {
+  const std::string& account = request.account();
+  if (account.empty() || account.size() > kMaxDepositAccountBytes ||
+      !std::all_of(account.begin(), account.end(), IsDepositAccountChar)) {
+    // The account is not echoed: it came from the host and is not known to be printable.
+    return EcallErrorResponse(InvalidArgumentError("deposit_key: the account must be 1 to " +
+                                                   std::to_string(kMaxDepositAccountBytes) +
+                                                   " bytes of letters, digits, '_' and '-'"));
+  }
+  const auto key = DeriveDepositKey(neo, account).public_key().Compressed();
+  v1::EcallResponse response;
+  response.set_deposit_key(std::string(key.begin(), key.end()));
+  return response;
 }
 
 bool OcallLogSink::Write(log::Level level, std::string_view message, Fields fields) const {

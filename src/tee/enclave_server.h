@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "crypto/p256.h"
 #include "tee/channel.h"
 #include "tee/tls_relay.h"
 
@@ -28,6 +29,12 @@ StatusOr<int> ParseChannelFd(int argc, const char* const* argv);
 // Serves ECALLs on `channel_fd` until the channel closes (the host went away or closed it), then
 // waits for running handlers and returns 0. Returns 2 if the fd is not a usable channel.
 int RunEnclaveServer(int channel_fd, EcallHandler handler, ChannelOptions options = {});
+
+// The deposit_key ECALL (the gas bank's deposit addresses): answers `deposit_key`, the compressed
+// public key of DeriveDepositKey(neo, account) (tee/keys.h). INVALID_ARGUMENT unless the account
+// is 1..64 bytes of [A-Za-z0-9_-], the alphabet of the platform's ids: the account becomes HKDF
+// info, and a narrow alphabet keeps odd bytes (and whatever a log would make of them) out.
+v1::EcallResponse ServeDepositKey(const crypto::PrivateKey& neo, const v1::DepositKeyRequest& request);
 
 // Log lines from inside the enclave, sent to the host as LogLine OCALLs without waiting for an
 // answer (the enclave has no files). A line that cannot be written within the timeout is dropped.

@@ -95,6 +95,7 @@ bool IsRetrySafe(const v1::EcallRequest& request) {
     case v1::EcallRequest::kUnseal:
     case v1::EcallRequest::kEciesDecrypt:
     case v1::EcallRequest::kSecretSeal:  // a pure function of its input (and a fresh nonce)
+    case v1::EcallRequest::kDepositKey:  // a pure function of the account
       return true;
     default: return false;
   }

@@ -1,7 +1,10 @@
 #include "tee/keys.h"
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <openssl/crypto.h>
 
@@ -9,6 +12,7 @@
 #include "core/log.h"
 #include "crypto/ecies.h"
 #include "crypto/hash.h"
+#include "crypto/kdf.h"
 
 namespace neosl::tee {
 namespace {
@@ -133,6 +137,25 @@ StatusOr<EnclaveKeys> EnclaveKeys::Parse(std::span<const uint8_t> record) {
 
 PublicKeys EnclaveKeys::Public() const {
   return PublicKeys{neo.public_key(), vrf.public_key(), report.public_key(), ecies.public_key()};
+}
+
+crypto::PrivateKey DeriveDepositKey(const crypto::PrivateKey& neo, std::string_view account) {
+  // info = account ‖ counter: the counter is always exactly one byte, so no two (account, counter)
+  // pairs give the same info.
+  std::vector<uint8_t> info(account.begin(), account.end());
+  info.push_back(0);
+  for (int counter = 0; counter <= 0xff; ++counter) {
+    info.back() = static_cast<uint8_t>(counter);
+    auto okm = crypto::HkdfSha256(neo.bytes().bytes(), crypto::AsBytes(kDepositKeySalt), info, kScalarSize);
+    if (!okm.ok()) break;  // 32 bytes is always a valid HKDF length
+    // Out of range (k = 0 or k >= n) is the only way FromBytes fails on 32 bytes: try the next.
+    auto key = crypto::PrivateKey::FromBytes(okm->bytes());
+    if (key.ok()) return std::move(key).value();
+  }
+  // 256 out-of-range outputs in a row (about 2^-8192) or a broken HKDF: there is no key to give
+  // and no error channel in the enclave's key path that would make a wrong key better.
+  std::fprintf(stderr, "fatal: no deposit key could be derived\n");
+  std::abort();
 }
 
 StatusOr<EnclaveKeys> KeyStore::LoadOrCreate(const Sealer& sealer, SealPolicy policy, const std::string& sealed_dir,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -45,6 +46,20 @@ struct EnclaveKeys {
   static StatusOr<EnclaveKeys> Parse(std::span<const uint8_t> record);
   PublicKeys Public() const;
 };
+
+// Deposit keys (the gas bank, docs/gasbank.md "Deposits"): each account's deposit address is the
+// single-signature account of a key derived from the enclave's Neo key and the account id,
+//
+//   k = HKDF-SHA256(ikm = the Neo key's 32-byte scalar, salt = kDepositKeySalt,
+//                   info = account ‖ counter byte, 32 bytes)   for counter = 0, 1, …
+//
+// taking the first k with 0 < k < n. Derived, not stored: the same account always gets the same
+// key, across restarts and enclave migrations (the Neo key migrates, so the deposit keys follow
+// it), and there is nothing more to seal or back up. A counter past 0 is needed with probability
+// about 2^-32 per account. The account is taken as given; the ECALL checks its form.
+inline constexpr std::string_view kDepositKeySalt = "neosl-deposit-key-v1";
+
+crypto::PrivateKey DeriveDepositKey(const crypto::PrivateKey& neo, std::string_view account);
 
 inline constexpr std::string_view kKeysFileName = "keys.sealed";
 inline constexpr std::string_view kKeysSealLabel = "enclave-keys";

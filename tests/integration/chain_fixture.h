@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "devchain/chain.h"
+#include "devchain/native.h"
 #include "integration/fixture.h"
 #include "neo/rpc_client.h"
 #include "neo/script_builder.h"
@@ -21,6 +22,55 @@ namespace neosl::testing {
 
 inline constexpr char kSampleConsumer[] = "0x746adb4cfa2fa90e0f16f1d1049b201b4db209de";
 
+// A GAS transfer of `amount` datoshi from `sender`'s account, signed and sent; waits for its
+// block. The transaction's hash, or "" with a test failure.
+inline std::string GasTransfer(neo::TransactionSender& sender, const neo::UInt160& from, const neo::UInt160& to,
+                               int64_t amount) {
+  neo::ScriptBuilder sb;
+  EXPECT_TRUE(sb.Nep17Transfer(devchain::NativeRegistry::GasHash(), from, to, neo::ContractParam::Int(amount)).ok());
+  sb.Emit(neo::OpCode::ASSERT);
+  auto outcome = sender.Execute(sb.Take());
+  EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
+  return outcome.ok() ? outcome->hash.ToString() : "";
+}
+
+// A client of the devchain of the `neosl serve` whose data directory is `data_dir`, sending as
+// development wallet 0.
+struct DevchainClient {
+  std::unique_ptr<neo::HttpRpcClient> rpc;
+  std::unique_ptr<neo::KeyTransactionSigner> signer;
+  std::unique_ptr<neo::TransactionSender> sender;
+
+  // Null members (and a test failure) when the devchain's address cannot be read.
+  static DevchainClient Connect(const std::string& data_dir) {
+    DevchainClient c;
+    std::string addr;
+    std::ifstream(data_dir + "/devchain/listen.addr") >> addr;
+    EXPECT_FALSE(addr.empty());
+    if (addr.empty()) return c;
+    neo::HttpRpcClientOptions o;
+    o.url = "http://" + addr;
+    auto rpc = neo::HttpRpcClient::Create(o, SystemClock::Instance(), SecureRandom::Instance());
+    EXPECT_TRUE(rpc.ok()) << rpc.status().ToString();
+    if (!rpc.ok()) return c;
+    c.rpc = std::move(*rpc);
+    c.signer = std::make_unique<neo::KeyTransactionSigner>(devchain::DevWalletAt(0).key);
+    c.sender = std::make_unique<neo::TransactionSender>(
+        *c.rpc, *c.signer, SecureRandom::Instance(), [](std::chrono::milliseconds d) {
+          // The poll interval of WaitForInclusion, not a race cover: inclusion is polled for.
+          std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
+        });
+    return c;
+  }
+
+  // A GAS transfer of `amount` datoshi from wallet 0 (GasTransfer below).
+  std::string TransferGas(const neo::UInt160& to, int64_t amount);
+};
+
+inline std::string DevchainClient::TransferGas(const neo::UInt160& to, int64_t amount) {
+  return GasTransfer(*sender, signer->account(), to, amount);
+}
+
 class ChainServerTest : public ServerTest {
  protected:
   // Starts the server (blocks on demand, plus `env`) and a client of its devchain.
@@ -28,19 +78,11 @@ class ChainServerTest : public ServerTest {
     env.emplace_back("NEOSL_CHAIN_DEVCHAIN_BLOCK_MS", "0");
     StartServer({.env = std::move(env)});
     ASSERT_FALSE(HasFatalFailure());
-    std::string addr;
-    std::ifstream(server_->data_dir() + "/devchain/listen.addr") >> addr;
-    ASSERT_FALSE(addr.empty());
-    neo::HttpRpcClientOptions o;
-    o.url = "http://" + addr;
-    auto rpc = neo::HttpRpcClient::Create(o, SystemClock::Instance(), random_);
-    ASSERT_TRUE(rpc.ok()) << rpc.status().ToString();
-    rpc_ = std::move(*rpc);
-    signer_ = std::make_unique<neo::KeyTransactionSigner>(devchain::DevWalletAt(0).key);
-    sender_ = std::make_unique<neo::TransactionSender>(*rpc_, *signer_, random_, [](std::chrono::milliseconds d) {
-      // The poll interval of WaitForInclusion, not a race cover: inclusion is polled for.
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
-    });
+    DevchainClient c = DevchainClient::Connect(server_->data_dir());
+    ASSERT_TRUE(c.sender != nullptr);
+    rpc_ = std::move(c.rpc);
+    signer_ = std::move(c.signer);
+    sender_ = std::move(c.sender);
   }
 
   // The attested evidence's public key `name` ("report", "vrf", …), hex.

@@ -242,6 +242,18 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/feeds", "get"},
                                                                {"/v1/feeds/{id}", "get"},
                                                                {"/v1/feeds/{id}", "delete"},
+                                                               {"/v1/gasbank/account", "get"},
+                                                               {"/v1/gasbank/ledger", "get"},
+                                                               {"/v1/gasbank/usage", "get"},
+                                                               {"/v1/gasbank/withdrawals", "post"},
+                                                               {"/v1/gasbank/withdrawals/{id}", "get"},
+                                                               {"/v1/triggers", "post"},
+                                                               {"/v1/triggers", "get"},
+                                                               {"/v1/triggers/{id}", "get"},
+                                                               {"/v1/triggers/{id}", "delete"},
+                                                               {"/v1/triggers/{id}/pause", "post"},
+                                                               {"/v1/triggers/{id}/resume", "post"},
+                                                               {"/v1/triggers/{id}/runs", "get"},
                                                                {"/v1/ws", "get"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();

@@ -141,6 +141,18 @@ int ServerProcess::Stop(int sig, std::chrono::milliseconds timeout) {
   return ExitCode(status);
 }
 
+int ServerProcess::WaitExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) != pid_) {
+    if (std::chrono::steady_clock::now() > deadline) return -2;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling for the exit
+  }
+  pid_ = -1;
+  return ExitCode(status);
+}
+
 CommandResult RunNeosl(const std::vector<std::string>& args,
                        const std::vector<std::pair<std::string, std::string>>& env) {
   TempDir tmp;

@@ -42,6 +42,9 @@ class ServerProcess {
 
   // Sends `sig` and waits for exit; returns the exit code (128+signal if killed).
   int Stop(int sig = 15, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Waits for the process to exit on its own (a crash point); its exit code (128+signal if
+  // killed), or -2 if it is still running after `timeout`.
+  int WaitExit(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
 
  private:

@@ -70,7 +70,7 @@ void FunctionToProto(const FunctionRecord& f, bool with_source, ::neosl::functio
 
 FunctionsService::FunctionsService(mesh::Pipeline& pipeline, store::Store& store, runtime::FunctionRunner& runner,
                                    mesh::MeshClient& secrets, const Clock& clock, RandomSource& random,
-                                   crypto::PublicKey report_key, FunctionsOptions options)
+                                   crypto::PublicKey report_key, FunctionsOptions options, gasbank::GasCharger charger)
     : pipeline_(pipeline),
       store_(store),
       runner_(runner),
@@ -79,6 +79,7 @@ FunctionsService::FunctionsService(mesh::Pipeline& pipeline, store::Store& store
       random_(random),
       report_key_(std::move(report_key)),
       options_(options),
+      charger_(charger),
       hub_(options.log_stream_queue, options.max_log_streams_per_function),
       writer_(std::make_unique<functions::ExecutionWriter>(store_, options.max_executions_kept)),
       work_(std::make_unique<WorkQueue>(options.threads, options.queue)) {}

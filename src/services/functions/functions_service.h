@@ -5,6 +5,11 @@
 // secrets service on the mesh), stores every execution with its proof, and fans the console
 // lines of running invocations out to log streams.
 //
+// Invocations are paid for through the gas bank (issue #12): the fee of the longest a function
+// may run (its time limit) is held before anything of the invocation happens, whoever asks for
+// it — the gateway, or a service acting for an account — then charged by the milliseconds a
+// successful run took, or released when it failed, timed out or never ran.
+//
 // Nothing here blocks a gRPC thread: store transactions, calls to the secrets service and the
 // runtime's syntax check run on the service's own few threads (WorkQueue), an invocation waits
 // for the runtime by callback, and executions are stored in batches by one writer thread
@@ -16,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +37,7 @@
 #include "services/functions/execution_writer.h"
 #include "services/functions/function_store.h"
 #include "services/functions/log_hub.h"
+#include "services/gasbank/charging.h"
 #include "store/store.h"
 
 namespace neosl::services {
@@ -52,9 +59,10 @@ class FunctionsService final : public functionspb::Functions::CallbackService {
 
   // `secrets`: this service's mesh client (identity "functions"), for GrantSecrets and
   // ResolveSecrets. `report_key`: the enclave key results are signed by, shown in answers.
+  // `charger`: how invocations are paid for (gas bank holds, issue #12); default: not charged.
   FunctionsService(mesh::Pipeline& pipeline, store::Store& store, runtime::FunctionRunner& runner,
                    mesh::MeshClient& secrets, const Clock& clock, RandomSource& random, crypto::PublicKey report_key,
-                   FunctionsOptions options = {});
+                   FunctionsOptions options = {}, gasbank::GasCharger charger = {});
   // Waits for invocations in flight to be stored.
   ~FunctionsService() override;
 
@@ -108,13 +116,19 @@ class FunctionsService final : public functionspb::Functions::CallbackService {
   Status GetExecutionOf(const mesh::CallContext& call, const functionspb::GetExecutionRequest& request,
                         functionspb::Execution* response);
 
-  // Invocation in steps: prepare (store, secrets) on a service thread, run on the runtime, and
-  // store the outcome through the execution writer, which answers once it is committed.
+  // Invocation in steps: prepare (store), hold the fee of the longest it may run (gas bank),
+  // resolve its secrets on a service thread, run on the runtime, and store the outcome through
+  // the execution writer; then charge what it ran (or release the hold) and answer.
   void Invoke(const std::shared_ptr<const mesh::CallContext>& call, const functionspb::InvokeFunctionRequest& request,
               functionspb::Execution* response, const mesh::Pipeline::Done& done);
-  void Finished(const runtime::Invocation& invocation, int64_t started_at_ms, StatusOr<runtime::Outcome> outcome,
-                functionspb::Execution* response, const mesh::Pipeline::Done& done,
+  void Finished(const runtime::Invocation& invocation, const gasbank::ChargeHold& hold, int64_t started_at_ms,
+                StatusOr<runtime::Outcome> outcome, functionspb::Execution* response, const mesh::Pipeline::Done& done,
                 const std::shared_ptr<const mesh::CallContext>& call);
+  // Charges `hold` with `used_ms` (an execution that succeeded and is stored), else releases it,
+  // then answers `answer`. The bank is called on the service's threads, never the runtime's or
+  // the writer's.
+  void Settle(const gasbank::ChargeHold& hold, std::optional<int64_t> used_ms, const Status& answer,
+              const mesh::Pipeline::Done& done, const std::shared_ptr<const mesh::CallContext>& call);
 
   // The function's grants become exactly `names` (GrantSecrets); the names with no secret yet.
   StatusOr<std::vector<std::string>> Grant(const std::string& account, const std::string& function_id,
@@ -137,6 +151,7 @@ class FunctionsService final : public functionspb::Functions::CallbackService {
   RandomSource& random_;
   crypto::PublicKey report_key_;
   FunctionsOptions options_;
+  gasbank::GasCharger charger_;
   functions::LogHub hub_;
 
   std::mutex inflight_mu_;

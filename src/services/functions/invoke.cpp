@@ -1,5 +1,7 @@
 // InvokeFunction and the executions it leaves behind.
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <utility>
 
 #include "core/encoding.h"
@@ -15,6 +17,9 @@ namespace {
 
 using functions::ExecutionRecord;
 using functions::FunctionRecord;
+
+// The fee schedule's operation for an invocation, priced per invocation and per ms it ran.
+constexpr std::string_view kInvokeOperation = "functions.invoke";
 
 std::array<uint8_t, 32> Sha256Of(std::string_view text) {
   return crypto::Sha256({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
@@ -98,6 +103,7 @@ grpc::ServerUnaryReactor* FunctionsService::InvokeFunction(grpc::CallbackServerC
 void FunctionsService::Invoke(const std::shared_ptr<const mesh::CallContext>& call,
                               const functionspb::InvokeFunctionRequest& request, functionspb::Execution* response,
                               const mesh::Pipeline::Done& done) {
+  std::vector<std::string> secret_names;
   auto prepared = [&]() -> StatusOr<runtime::Invocation> {
     ASSIGN_OR_RETURN(std::string account, functions::CallerAccount(*call));
     RETURN_IF_ERROR(functions::CheckFunctionId(request.id()));
@@ -114,14 +120,27 @@ void FunctionsService::Invoke(const std::shared_ptr<const mesh::CallContext>& ca
     inv.args_json = std::move(args);
     inv.trigger = trigger;
     inv.limits = f.version.limits;
-    if (!f.version.secrets.empty()) {
-      ASSIGN_OR_RETURN(inv.secrets, Resolve(account, f.id, f.version.secrets, inv.execution_id));
-    }
+    secret_names = std::move(f.version.secrets);
     return inv;
   }();
   if (!prepared.ok()) {
     done(prepared.status());
     return;
+  }
+  // The fee of the longest the function may run is held before anything of the invocation
+  // happens (its secrets are not even resolved): an account that cannot pay is refused here,
+  // whoever asked for it — the gateway, or a service acting for the account (the oracle).
+  auto hold = charger_.Reserve(prepared->account, kInvokeOperation, {{"ms", prepared->limits.timeout.count()}},
+                               prepared->execution_id);
+  if (!hold.ok()) {
+    done(hold.status());
+    return;
+  }
+  // From here on, every way out goes through Settle.
+  if (!secret_names.empty()) {
+    auto secrets = Resolve(prepared->account, prepared->function_id, secret_names, prepared->execution_id);
+    if (!secrets.ok()) return Settle(*hold, std::nullopt, secrets.status(), done, call);
+    prepared->secrets = std::move(*secrets);
   }
   // What Finished needs of the invocation, without its source and sealed secrets.
   auto meta = std::make_shared<runtime::Invocation>();
@@ -148,21 +167,18 @@ void FunctionsService::Invoke(const std::shared_ptr<const mesh::CallContext>& ca
   // The outcome is turned into a record on the runtime's thread (no blocking there) and stored
   // by the execution writer, in a batch with the others that finish meanwhile.
   runner_.RunAsync(std::move(*prepared), std::move(sink),
-                   [this, call, meta, started_at_ms, response, done](StatusOr<runtime::Outcome> outcome) {
+                   [this, call, meta, hold = *hold, started_at_ms, response, done](StatusOr<runtime::Outcome> outcome) {
                      mesh::ScopedCall scope(call.get());
-                     Finished(*meta, started_at_ms, std::move(outcome), response, done, call);
+                     Finished(*meta, hold, started_at_ms, std::move(outcome), response, done, call);
                    });
 }
 
-void FunctionsService::Finished(const runtime::Invocation& invocation, int64_t started_at_ms,
-                                StatusOr<runtime::Outcome> outcome, functionspb::Execution* response,
-                                const mesh::Pipeline::Done& done,
+void FunctionsService::Finished(const runtime::Invocation& invocation, const gasbank::ChargeHold& hold,
+                                int64_t started_at_ms, StatusOr<runtime::Outcome> outcome,
+                                functionspb::Execution* response, const mesh::Pipeline::Done& done,
                                 const std::shared_ptr<const mesh::CallContext>& call) {
   // The runtime could not run it at all (queue full, no worker): the caller's error, nothing ran.
-  if (!outcome.ok()) {
-    done(outcome.status());
-    return;
-  }
+  if (!outcome.ok()) return Settle(hold, std::nullopt, outcome.status(), done, call);
   runtime::Outcome& o = *outcome;
   ExecutionRecord e;
   e.id = invocation.execution_id;
@@ -196,17 +212,33 @@ void FunctionsService::Finished(const runtime::Invocation& invocation, int64_t s
   if (Sha256Of(e.args_json) != e.args_hash || Sha256Of(e.succeeded ? e.result_json : e.error_json) != e.result_hash) {
     log::Error("the runtime's hashes do not match the invocation's args or its result",
                {{"execution_id", e.id}, {"function_id", e.function_id}});
-    done(InternalError("the runtime answered with hashes that do not match the execution"));
-    return;
+    return Settle(hold, std::nullopt, InternalError("the runtime answered with hashes that do not match the execution"),
+                  done, call);
   }
-  writer_->Add(std::move(e), [response, done, call](const Status& s, ExecutionRecord& stored) {
+  writer_->Add(std::move(e), [this, hold, response, done, call](const Status& s, ExecutionRecord& stored) {
     mesh::ScopedCall scope(call.get());
-    if (!s.ok()) {
-      done(s.Annotate("storing execution " + stored.id));
-      return;
-    }
+    if (!s.ok()) return Settle(hold, std::nullopt, s.Annotate("storing execution " + stored.id), done, call);
     functions::ExecutionToProto(stored, /*full=*/true, response);
-    done(Status());
+    // Only a run that succeeded is paid for, by the milliseconds it ran (rounded up); a function
+    // that failed or ran out of time gives its hold back.
+    std::optional<int64_t> used_ms;
+    if (stored.succeeded) used_ms = (stored.duration_us + 999) / 1000;
+    Settle(hold, used_ms, Status(), done, call);
+  });
+}
+
+void FunctionsService::Settle(const gasbank::ChargeHold& hold, std::optional<int64_t> used_ms, const Status& answer,
+                              const mesh::Pipeline::Done& done, const std::shared_ptr<const mesh::CallContext>& call) {
+  if (!hold.charged()) return done(answer);
+  // Submit, not TrySubmit: one per invocation in flight, which the runtime bounds.
+  work_->Submit([this, hold, used_ms, answer, done, call] {
+    mesh::ScopedCall scope(call.get());
+    if (used_ms) {
+      (void)charger_.Charge(hold, {{"ms", std::max<int64_t>(*used_ms, 0)}});
+    } else {
+      (void)charger_.Release(hold);
+    }
+    done(answer);
   });
 }
 

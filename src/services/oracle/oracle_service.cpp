@@ -13,6 +13,7 @@
 #include "runtime/runner.h"
 #include "services/oracle/consensus.h"
 #include "services/oracle/jpath.h"
+#include "services/oracle/oracle_internal.h"
 #include "services/oracle/oracle_record.h"
 #include "services/oracle/oracle_run.h"
 #include "services/oracle/response_code.h"
@@ -24,23 +25,19 @@ namespace {
 namespace v1 = tee::v1;
 namespace secretspb = ::neosl::secrets::v1;
 namespace functionspb = ::neosl::functions::v1;
+using oracle_internal::CallerAccount;
 
 constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMaxFilterBytes = 256;
 constexpr size_t kMaxHeaders = 16;
 constexpr std::string_view kSecretsService = "secrets";
 constexpr std::string_view kFunctionsService = "functions";
+// The fee schedule's operation for a request, priced per request and per source.
+constexpr std::string_view kRequestOperation = "oracle.request";
 
 Status Busy() {
   return ResourceExhaustedError("the oracle service is busy; retry later")
       .WithDetail(ErrorDetail{"QuotaFailure", {}}.Add("resource", "oracle service queue"));
-}
-
-StatusOr<AccountId> CallerAccount(const mesh::CallContext& call) {
-  if (call.account.empty() || !AccountId::IsWellFormed(call.account)) {
-    return PermissionDeniedError("oracle requests belong to an account: the call carries none");
-  }
-  return AccountId(call.account);
 }
 
 std::string Hex(const std::string& bytes) {
@@ -63,7 +60,7 @@ struct OracleService::Prepared {
 
 OracleService::OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleEnclave enclave,
                              mesh::MeshClient& client, const Clock& clock, RandomSource& random,
-                             const crypto::PublicKey& report_key, OracleOptions options)
+                             const crypto::PublicKey& report_key, OracleOptions options, gasbank::GasCharger charger)
     : pipeline_(pipeline),
       store_(store),
       enclave_(std::move(enclave)),
@@ -72,6 +69,7 @@ OracleService::OracleService(mesh::Pipeline& pipeline, store::Store& store, Orac
       random_(random),
       report_key_hex_(HexEncode(report_key.Compressed())),
       options_(std::move(options)),
+      charger_(charger),
       work_(std::make_unique<WorkQueue>(options_.threads, options_.queue)) {}
 
 OracleService::~OracleService() {
@@ -247,6 +245,16 @@ void OracleService::Create(const std::shared_ptr<const mesh::CallContext>& call,
   auto prepared = Prepare(request, /*with_secrets=*/true);
   if (!prepared.ok()) return done(prepared.status());
   const std::string id = OracleRequestId::Generate(random_).str();
+  // Held before anything is looked up, fetched or stored (async requests too: the caller hears
+  // "pending" only once the fee is held).
+  const gasbank::Units sources = {{"source", prepared->run.sources_size()}};
+  auto hold = charger_.Reserve(account->str(), kRequestOperation, sources, id);
+  if (!hold.ok()) return done(hold.status());
+  // Refused before it ran: the hold goes back whole.
+  auto refuse = [&](const Status& s) {
+    (void)charger_.Release(*hold);
+    done(s);
+  };
   if (!prepared->function_id.empty()) {
     // Before anything is fetched: a function that is not the account's is the caller's mistake.
     functionspb::GetFunctionRequest get;
@@ -255,23 +263,23 @@ void OracleService::Create(const std::shared_ptr<const mesh::CallContext>& call,
     mesh::CallOptions options;
     options.account = account->str();
     Status s = client_.Call(kFunctionsService, "/neosl.functions.v1.Functions/GetFunction", get, &function, options);
-    if (!s.ok()) return done(s.Annotate("function_id"));
+    if (!s.ok()) return refuse(s.Annotate("function_id"));
   }
   auto secrets = ResolveSecrets(account->str(), id, prepared->secret_names);
-  if (!secrets.ok()) return done(secrets.status());
+  if (!secrets.ok()) return refuse(secrets.status());
 
   oraclepb::OracleRequest shown = std::move(prepared->shown);
   shown.set_request_id(id);
   shown.set_status("pending");
   shown.set_public_key(report_key_hex_);
   shown.set_created_at(FormatRfc3339Millis(clock_.NowUnixMillis()));
-  if (Status s = Store(account->str(), shown, /*insert=*/true); !s.ok()) return done(s);
+  if (Status s = Store(account->str(), shown, /*insert=*/true); !s.ok()) return refuse(s);
 
   v1::OracleRunRequest run = std::move(prepared->run);
   run.set_request_id(id);
   *run.mutable_secrets() = std::move(*secrets);
   if (!request.async()) {
-    auto finished = Run(account->str(), std::move(run), std::move(shown));
+    auto finished = Run(account->str(), std::move(run), std::move(shown), *hold);
     if (!finished.ok()) return done(finished.status());
     *response = std::move(*finished);
     return done(Status());
@@ -279,15 +287,16 @@ void OracleService::Create(const std::shared_ptr<const mesh::CallContext>& call,
   *response = shown;
   // The caller has its id; the outcome follows in the background (Submit: the queue holds it
   // even when full, since this request is already stored as pending).
-  work_->Submit([this, account = account->str(), run = std::move(run), shown = std::move(shown)]() mutable {
-    auto finished = Run(account, std::move(run), std::move(shown));
-    if (!finished.ok()) log::Warn("oracle request not stored", {{"error", finished.status().ToString()}});
-  });
+  work_->Submit(
+      [this, account = account->str(), run = std::move(run), shown = std::move(shown), hold = *hold]() mutable {
+        auto finished = Run(account, std::move(run), std::move(shown), hold);
+        if (!finished.ok()) log::Warn("oracle request not stored", {{"error", finished.status().ToString()}});
+      });
   done(Status());
 }
 
 StatusOr<oraclepb::OracleRequest> OracleService::Run(const std::string& account, v1::OracleRunRequest run,
-                                                     oraclepb::OracleRequest shown) {
+                                                     oraclepb::OracleRequest shown, const gasbank::ChargeHold& hold) {
   auto outcome = enclave_.run(run);
   shown.set_completed_at(FormatRfc3339Millis(clock_.NowUnixMillis()));
   if (!outcome.ok()) {
@@ -321,7 +330,18 @@ StatusOr<oraclepb::OracleRequest> OracleService::Run(const std::string& account,
       PostProcess(account, shown.function_id(), run, o, &shown);
     }
   }
-  RETURN_IF_ERROR(Store(account, shown, /*insert=*/false));
+  const int sources = shown.request_sources_size();
+  if (Status s = Store(account, shown, /*insert=*/false); !s.ok()) {
+    (void)charger_.Release(hold);
+    return s;
+  }
+  // Paid for only when it succeeded; an outcome that failed (a source, the consensus, the
+  // function, the enclave) gives the hold back.
+  if (shown.status() == "succeeded") {
+    (void)charger_.Charge(hold, {{"source", sources}});
+  } else {
+    (void)charger_.Release(hold);
+  }
   Publish(account, shown);
   return shown;
 }
@@ -425,62 +445,6 @@ StatusOr<int> OracleService::FailInterrupted() {
     ++failed;
   }
   return failed;
-}
-
-grpc::ServerUnaryReactor* OracleService::GetOracleRequest(grpc::CallbackServerContext* ctx,
-                                                          const oraclepb::GetOracleRequestRequest* request,
-                                                          oraclepb::OracleRequest* response) {
-  return pipeline_.Unary(ctx, kIdentity, "GetOracleRequest", [&](const mesh::CallContext& call) -> Status {
-    ASSIGN_OR_RETURN(AccountId account, CallerAccount(call));
-    if (!OracleRequestId::IsWellFormed(request->id())) {
-      return FieldViolationError("id", "id must look like orc_ followed by 20 characters");
-    }
-    ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT body FROM oracle_requests WHERE id = ? AND account_id = ?",
-                                             {request->id(), account.str()}));
-    if (rows.empty()) {
-      return NotFoundError("no oracle request " + request->id())
-          .WithDetail(ErrorDetail{"ResourceInfo", {}}
-                          .Add("resource_type", "oracle request")
-                          .Add("resource_name", request->id()));
-    }
-    ASSIGN_OR_RETURN(store::Blob body, rows[0].Bytes(0));
-    if (!response->ParseFromArray(body.data(), int(body.size()))) {
-      return DataLossError("the stored oracle request is corrupt");
-    }
-    return Status();
-  });
-}
-
-grpc::ServerWriteReactor<oraclepb::OracleRequest>* OracleService::WatchOracleRequests(
-    grpc::CallbackServerContext* ctx, const oraclepb::WatchOracleRequestsRequest* request) {
-  return pipeline_.ServerStream<oraclepb::OracleRequest>(
-      ctx, kIdentity, "WatchOracleRequests",
-      [this, request_id = request->request_id(),
-       service = request->service()](const std::shared_ptr<mesh::StreamWriter>& writer) {
-        auto account = CallerAccount(writer->call());
-        if (!account.ok()) return writer->Finish(account.status());
-        if (!service.empty() && service != kIdentity) {
-          return writer->Finish(FieldViolationError("service", "service must be \"oracle\""));
-        }
-        if (!request_id.empty() && !OracleRequestId::IsWellFormed(request_id)) {
-          return writer->Finish(
-              FieldViolationError("request_id", "request_id must look like orc_ followed by 20 characters"));
-        }
-        std::lock_guard lock(watchers_mu_);
-        std::erase_if(watchers_, [](const Watcher& w) { return w.writer->done(); });
-        watchers_.push_back(Watcher{account->str(), request_id, writer});
-      });
-}
-
-void OracleService::Publish(const std::string& account, const oraclepb::OracleRequest& done) {
-  std::lock_guard lock(watchers_mu_);
-  std::erase_if(watchers_, [](const Watcher& w) { return w.writer->done(); });
-  for (const Watcher& w : watchers_) {
-    if (w.account != account) continue;
-    if (!w.request_id.empty() && w.request_id != done.request_id()) continue;
-    w.writer->Write(done);
-    if (!w.request_id.empty()) w.writer->Finish(Status());  // watched one request: it is done
-  }
 }
 
 Status OracleService::RunDetached(const oraclepb::CreateOracleRequestRequest& request, const v1::OracleRunRequest& run,

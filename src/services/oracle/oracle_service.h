@@ -6,6 +6,11 @@
 //
 // Threads: every step that blocks (the store, the secrets service, the enclave) runs on the
 // service's own WorkQueue (oracle.threads), never on a gRPC thread; a full queue is 429.
+//
+// Charging (issue #12): the fee of a request's sources is held through the gas bank before
+// anything of it is done (nothing fetched, nothing stored), charged when it succeeds, released
+// when it fails. A post-processing function's invocation is paid for by the functions service,
+// in the same way. Chain requests are not charged: they name a contract, not an account of ours.
 #pragma once
 
 #include <chrono>
@@ -23,6 +28,7 @@
 #include "mesh/client.h"
 #include "mesh/server.h"
 #include "neosl/oracle/v1/oracle.grpc.pb.h"
+#include "services/gasbank/charging.h"
 #include "store/store.h"
 
 namespace neosl::services {
@@ -50,15 +56,18 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
   static constexpr std::string_view kIdentity = "oracle";
 
   // `client`: this service's mesh client (identity "oracle"), for the secrets service's
-  // ResolveSecrets and the functions service's GetFunction and InvokeFunction.
+  // ResolveSecrets and the functions service's GetFunction and InvokeFunction. `charger`: how
+  // requests are paid for (gas bank holds); default: not charged.
   OracleService(mesh::Pipeline& pipeline, store::Store& store, OracleEnclave enclave, mesh::MeshClient& client,
-                const Clock& clock, RandomSource& random, const crypto::PublicKey& report_key, OracleOptions options);
+                const Clock& clock, RandomSource& random, const crypto::PublicKey& report_key, OracleOptions options,
+                gasbank::GasCharger charger = {});
   // Waits for the requests in flight.
   ~OracleService() override;
 
   // Requests an earlier process left pending (it stopped while they ran) are failed with code
   // Error and "interrupted by a restart": they are never left pending forever, and never run
   // twice behind the caller's back. Call once before serving; returns how many there were.
+  // Their holds are left to the bank, which releases them when they expire.
   StatusOr<int> FailInterrupted();
 
   grpc::ServerUnaryReactor* CreateOracleRequest(grpc::CallbackServerContext* ctx,
@@ -85,9 +94,10 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
                                                       const std::vector<std::string>& names);
   void Create(const std::shared_ptr<const mesh::CallContext>& call, const oraclepb::CreateOracleRequestRequest& request,
               oraclepb::OracleRequest* response, const mesh::Pipeline::Done& done);
-  // Runs a stored pending request, stores its outcome and tells the watchers.
+  // Runs a stored pending request, stores its outcome and tells the watchers; then charges its
+  // hold when it succeeded, else releases it.
   StatusOr<oraclepb::OracleRequest> Run(const std::string& account, tee::v1::OracleRunRequest run,
-                                        oraclepb::OracleRequest shown);
+                                        oraclepb::OracleRequest shown, const gasbank::ChargeHold& hold);
   Status Store(const std::string& account, const oraclepb::OracleRequest& shown, bool insert);
   void Publish(const std::string& account, const oraclepb::OracleRequest& done);
   // Post-processing: invokes the function with the fetched result and has the enclave sign what
@@ -103,6 +113,7 @@ class OracleService final : public oraclepb::Oracle::CallbackService {
   RandomSource& random_;
   std::string report_key_hex_;
   const OracleOptions options_;
+  gasbank::GasCharger charger_;
 
   struct Watcher {
     std::string account;

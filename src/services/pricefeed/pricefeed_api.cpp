@@ -233,6 +233,15 @@ StatusOr<pricefeedpb::Feed> PriceFeedService::ShowFeed(const std::string& id, co
     feed.set_status("degraded");
     feed.set_reason("this process publishes to no chain (it runs without one): updates wait");
   }
+  if (!deleted && feed.status() == "active") {
+    // The account could not pay for the update its last round decided: none is published until
+    // it can (the next round that decides to publish tries again).
+    std::lock_guard lock(mu_);
+    if (auto it = feeds_.find(id); it != feeds_.end() && !it->second.unpaid.empty()) {
+      feed.set_status("degraded");
+      feed.set_reason(it->second.unpaid);
+    }
+  }
   feed.set_feed_id(id);
   if (deleted) {
     feed.set_status("deleted");

@@ -29,7 +29,7 @@ using pricefeed_internal::Serialized;
 
 PriceFeedService::PriceFeedService(mesh::Pipeline& pipeline, store::Store& store, PriceEnclave enclave,
                                    const Clock& clock, RandomSource& random, const crypto::PublicKey& report_key,
-                                   PriceFeedOptions options)
+                                   PriceFeedOptions options, gasbank::GasCharger charger)
     : pipeline_(pipeline),
       store_(store),
       enclave_(std::move(enclave)),
@@ -37,6 +37,7 @@ PriceFeedService::PriceFeedService(mesh::Pipeline& pipeline, store::Store& store
       random_(random),
       report_key_hex_(HexEncode(report_key.Compressed())),
       options_(std::move(options)),
+      charger_(charger),
       work_(std::make_unique<WorkQueue>(std::max<size_t>(1, options_.threads), 4096)) {
   for (const PairConfig& p : options_.pairs) pairs_[p.pair].config = &p;
 }
@@ -337,11 +338,6 @@ Status PriceFeedService::Commit(const std::string& pair, int64_t round, const v1
   report.set_status("ok");
   report.set_has_report(true);
 
-  struct Publication {
-    FeedEntry* feed;
-    Decision decision;
-    std::optional<std::string> outbox_key;
-  };
   std::vector<Publication> publications;
   for (FeedEntry& f : feeds) {
     if (round <= f.last_round) continue;  // never a round twice, nor an older one
@@ -350,10 +346,11 @@ Status PriceFeedService::Commit(const std::string& pair, int64_t round, const v1
     // A feed with a target publishes nothing where there is no chain to send to (role
     // pricefeed): it waits, rather than record updates that never go out.
     if (f.target_contract && outbox_ == nullptr) continue;
-    Publication p{&f, d, std::nullopt};
+    Publication p{&f, d, std::nullopt, {}};
     if (f.target_contract) p.outbox_key = "pricefeed:" + f.id + ":" + std::to_string(round);
     publications.push_back(std::move(p));
   }
+  ReserveUpdates(round, &publications);
 
   const std::string report_bytes = Serialized(report);
   std::set<std::string> gone;  // feeds deleted meanwhile (by another process): nothing was written for them
@@ -397,11 +394,13 @@ Status PriceFeedService::Commit(const std::string& pair, int64_t round, const v1
         item.script = std::move(script);
         item.valid_for_blocks = options_.valid_for_blocks;
         item.max_attempts = 1;  // an expired update is superseded by the next round, not resent
+        if (p.hold.charged()) item.max_fee = options_.max_update_fee;  // what the hold covers
         RETURN_IF_ERROR(chain_tx::Outbox::Enqueue(tx, item, now_ms).status());
       }
     }
     return Status();
   });
+  SettleRecorded(publications, gone, written.ok());
   RETURN_IF_ERROR(written);
 
   {
@@ -441,6 +440,7 @@ Status PriceFeedService::Commit(const std::string& pair, int64_t round, const v1
 
 chain_tx::Outbox::Listener PriceFeedService::Listener() {
   return [this](const chain_tx::OutboxRecord& record) {
+    SettleSent(record);
     if (record.state == chain_tx::OutboxState::kHalt) return;
     // "pricefeed:<feed>:<round>": the feed publishes its next round whatever the price did.
     const size_t first = record.key.find(':');

@@ -12,6 +12,16 @@
 // Rounds are numbered per pair, increasing, and the number is signed with the price; a feed
 // publishes a round at most once, and only rounds newer than its last.
 //
+// Charging (issue #12): each update is paid for by the feed's account through the gas bank. When a
+// round decides to publish, the fee (pricefeed.update, plus the most the transaction's fees may be
+// for a feed with a target) is held before the update is recorded; an account that cannot pay
+// gets no update — nothing recorded, nothing enqueued, the feed's state not advanced, so a later
+// round publishes once it can pay — and its feed shows why meanwhile. An update without a
+// transaction is charged once recorded; one with a transaction when the outbox has its outcome:
+// included (halt or fault: its fees were paid) is charged with the real fees, failed is released.
+// A hold's reference is the feed and the round, so a hold is found again by reserving the same
+// work: after a restart, and when a round whose commit failed is run again.
+//
 // Threads: the poller thread starts rounds on the service's WorkQueue (pricefeed.threads); a
 // pair has at most one round in flight. The RPCs run on gRPC threads (GetPrice's first round of a
 // pair on the queue).
@@ -37,6 +47,7 @@
 #include "enclave.pb.h"
 #include "mesh/server.h"
 #include "neosl/pricefeed/v1/pricefeed.grpc.pb.h"
+#include "services/gasbank/charging.h"
 #include "services/pricefeed/schedule.h"
 #include "store/store.h"
 
@@ -71,6 +82,11 @@ struct PriceFeedOptions {
   std::chrono::seconds watch_ttl{600};  // a pair read with GetPrice is kept fresh this long
   size_t threads = 4;                   // rounds at once
   uint32_t valid_for_blocks = 0;        // an update transaction's window; 0: the outbox's default
+  // When the account pays (gas bank on): the most an update transaction's system + network fee
+  // may be (datoshi; the outbox item's max_fee, held with the update's fee), and how long its hold
+  // stays open — longer than an update can take to be included or fail.
+  int64_t max_update_fee = 50'000'000;  // pricefeed.max_update_fee (0.5 GAS)
+  std::chrono::milliseconds update_hold_ttl{30 * 60 * 1000};
 };
 
 class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
@@ -78,8 +94,10 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   static constexpr std::string_view kIdentity = "pricefeed";
   static constexpr std::string_view kOutboxOwner = "pricefeed";
 
+  // `charger`: how updates are paid for (gas bank holds); default: not charged.
   PriceFeedService(mesh::Pipeline& pipeline, store::Store& store, PriceEnclave enclave, const Clock& clock,
-                   RandomSource& random, const crypto::PublicKey& report_key, PriceFeedOptions options);
+                   RandomSource& random, const crypto::PublicKey& report_key, PriceFeedOptions options,
+                   gasbank::GasCharger charger = {});
   ~PriceFeedService() override;  // Stop()
 
   // Loads the pairs' rounds and reports and the feeds from the store. `outbox` publishes to
@@ -97,8 +115,8 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   // CreateFeed for `account` (the RPC, and tests that drive the service directly).
   StatusOr<pricefeedpb::Feed> AddFeed(const std::string& account, const pricefeedpb::CreateFeedRequest& request);
 
-  // The outbox's listener for kOutboxOwner: a failed or faulted update makes its feed publish
-  // the next round regardless.
+  // The outbox's listener for kOutboxOwner: an update's hold is charged or released by its
+  // outcome, and a failed or faulted update makes its feed publish the next round regardless.
   chain_tx::Outbox::Listener Listener();
 
   struct Stats {
@@ -133,6 +151,14 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
     std::string target_method;
     pricefeed::FeedState state;
     int64_t last_round = 0;
+    std::string unpaid;  // why the account could not pay for its last decided update; empty once it can
+  };
+  // An update a round decided, and the hold that pays for it.
+  struct Publication {
+    FeedEntry* feed = nullptr;
+    pricefeed::Decision decision;
+    std::optional<std::string> outbox_key;
+    gasbank::ChargeHold hold;
   };
   struct PairState {
     const PairConfig* config = nullptr;
@@ -166,6 +192,19 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   StatusOr<std::vector<uint8_t>> UpdateScript(const FeedEntry& feed, const tee::v1::PriceObserveResponse& observed,
                                               const std::string& pair, int64_t round, uint32_t decimals) const;
 
+  // Charging (pricefeed_charging.cpp). Holds each publication's fee; one whose account cannot
+  // pay is dropped, and its feed shows why (mu_ not held).
+  void ReserveUpdates(int64_t round, std::vector<Publication>* publications);
+  // After the round's commit: charges the updates recorded without a transaction, releases the
+  // holds of feeds deleted meanwhile (`gone`), and keeps the others' for the outbox's outcome.
+  // Not `committed`: the holds stay open for the round, which runs again under the same number
+  // and finds them by their reference (or they expire).
+  void SettleRecorded(const std::vector<Publication>& publications, const std::set<std::string>& gone, bool committed);
+  // The outbox's outcome of an update: halt or fault is charged with the transaction's real fees,
+  // failed is released.
+  void SettleSent(const chain_tx::OutboxRecord& record);
+  gasbank::ReserveOptions UpdateHoldOptions(bool sends) const;
+
   mesh::Pipeline& pipeline_;
   store::Store& store_;
   PriceEnclave enclave_;
@@ -173,6 +212,7 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   RandomSource& random_;
   std::string report_key_hex_;
   const PriceFeedOptions options_;
+  gasbank::GasCharger charger_;
   chain_tx::Outbox* outbox_ = nullptr;
 
   mutable std::mutex mu_;
@@ -183,6 +223,8 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   std::map<std::string, FeedEntry> feeds_;  // live feeds by id
   Stats stats_;
   std::mutex commit_mu_;  // one store writer for rounds and feed changes
+  std::mutex holds_mu_;
+  std::map<std::string, gasbank::ChargeHold> holds_;  // by outbox key: updates waiting for their outcome
 
   struct Watcher {
     std::string pair;  // empty: every pair

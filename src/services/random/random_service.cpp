@@ -13,6 +13,16 @@ namespace {
 
 using random::Word;
 
+// The fee schedule's operation for a request, priced per request and per word.
+constexpr std::string_view kGenerateOperation = "random.generate";
+constexpr size_t kThreads = 4;
+constexpr size_t kQueue = 1024;  // requests waiting for those threads before RESOURCE_EXHAUSTED
+
+Status Busy() {
+  return ResourceExhaustedError("the random service is busy; retry later")
+      .WithDetail(ErrorDetail{"QuotaFailure", {}}.Add("resource", "random service queue"));
+}
+
 StatusOr<AccountId> CallerAccount(const mesh::CallContext& call) {
   if (call.account.empty() || !AccountId::IsWellFormed(call.account)) {
     return PermissionDeniedError("random requests belong to an account: the call carries none");
@@ -52,20 +62,33 @@ void RowToProto(const Row& r, randompb::RandomResult* out) {
 }  // namespace
 
 RandomService::RandomService(mesh::Pipeline& pipeline, store::Store& store, VrfProver prover, crypto::PublicKey vrf_key,
-                             const Clock& clock, RandomSource& random)
+                             const Clock& clock, RandomSource& random, gasbank::GasCharger charger)
     : pipeline_(pipeline),
       store_(store),
       prover_(std::move(prover)),
       vrf_key_(std::move(vrf_key)),
       vrf_key_hex_(HexEncode(vrf_key_.Compressed())),
       clock_(clock),
-      random_(random) {}
+      random_(random),
+      charger_(charger),
+      work_(std::make_unique<WorkQueue>(kThreads, kQueue)) {}
+
+RandomService::~RandomService() {
+  work_.reset();
+}
 
 grpc::ServerUnaryReactor* RandomService::GenerateRandom(grpc::CallbackServerContext* ctx,
                                                         const randompb::GenerateRandomRequest* request,
                                                         randompb::RandomResult* response) {
-  return pipeline_.Unary(ctx, kIdentity, "GenerateRandom",
-                         [&](const mesh::CallContext& call) { return Generate(call, *request, response); });
+  return pipeline_.UnaryAsync(ctx, kIdentity, "GenerateRandom",
+                              [this, request, response](const std::shared_ptr<const mesh::CallContext>& call,
+                                                        const mesh::Pipeline::Done& done) {
+                                bool queued = work_->TrySubmit([this, call, request, response, done] {
+                                  mesh::ScopedCall scope(call.get());
+                                  done(Generate(*call, *request, response));
+                                });
+                                if (!queued) done(Busy());
+                              });
 }
 
 grpc::ServerUnaryReactor* RandomService::GetRandom(grpc::CallbackServerContext* ctx,
@@ -102,24 +125,36 @@ Status RandomService::Generate(const mesh::CallContext& call, const randompb::Ge
   ASSIGN_OR_RETURN(std::vector<uint8_t> seed, random::ParseSeed(request.seed()));
   Row row;
   row.id = RandomRequestId::Generate(random_).str();
-  ASSIGN_OR_RETURN(Drawn drawn, Draw(account.str(), row.id, seed, request.num_words()));
-  row.seed = std::move(seed);
-  row.alpha = std::move(drawn.alpha);
-  row.output.assign(drawn.vrf.output.begin(), drawn.vrf.output.end());
-  row.proof.assign(drawn.vrf.proof.begin(), drawn.vrf.proof.end());
-  const auto key = vrf_key_.Compressed();
-  row.public_key.assign(key.begin(), key.end());
-  row.num_words = request.num_words();
-  row.created_at_ms = clock_.NowUnixMillis();
-  RETURN_IF_ERROR(store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) {
-    return tx
-        .Exec(
-            "INSERT INTO random_requests (id, account_id, seed, num_words, alpha, output, proof, public_key, "
-            "created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            {row.id, account.str(), store::Blob(row.seed), row.num_words, store::Blob(row.alpha),
-             store::Blob(row.output), store::Blob(row.proof), store::Blob(row.public_key), row.created_at_ms})
-        .status();
-  }));
+  const gasbank::Units words = {{"word", request.num_words()}};
+  // Held before the enclave proves: an account that cannot pay gets no proof.
+  ASSIGN_OR_RETURN(gasbank::ChargeHold hold, charger_.Reserve(account.str(), kGenerateOperation, words, row.id));
+  Status stored = [&]() -> Status {
+    ASSIGN_OR_RETURN(Drawn drawn, Draw(account.str(), row.id, seed, request.num_words()));
+    row.seed = std::move(seed);
+    row.alpha = std::move(drawn.alpha);
+    row.output.assign(drawn.vrf.output.begin(), drawn.vrf.output.end());
+    row.proof.assign(drawn.vrf.proof.begin(), drawn.vrf.proof.end());
+    const auto key = vrf_key_.Compressed();
+    row.public_key.assign(key.begin(), key.end());
+    row.num_words = request.num_words();
+    row.created_at_ms = clock_.NowUnixMillis();
+    return store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) {
+      return tx
+          .Exec(
+              "INSERT INTO random_requests (id, account_id, seed, num_words, alpha, output, proof, public_key, "
+              "created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {row.id, account.str(), store::Blob(row.seed), row.num_words, store::Blob(row.alpha),
+               store::Blob(row.output), store::Blob(row.proof), store::Blob(row.public_key), row.created_at_ms})
+          .status();
+    });
+  }();
+  if (!stored.ok()) {
+    (void)charger_.Release(hold);
+    return stored;
+  }
+  // Stored, so the caller can read it again whatever happens next: it is paid for. A charge the
+  // bank does not take is logged and the hold expires; the answer stands.
+  (void)charger_.Charge(hold, words);
   RowToProto(row, response);
   return Status();
 }

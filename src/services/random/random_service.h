@@ -3,19 +3,26 @@
 // an alpha that binds the account, the request id and the caller's seed; the proof, its output
 // and the words are stored, so the request is answered the same way every time it is asked for.
 // Verification needs no secret and no enclave: any proof, any key.
+//
+// A request is paid for through the gas bank (issue #12): the fee of its words is held before the
+// enclave proves, charged once the answer is stored, released when anything fails. Generating
+// runs on the service's own threads, since it waits for the bank and the enclave.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 
 #include "core/clock.h"
 #include "core/random.h"
+#include "core/work_queue.h"
 #include "crypto/p256.h"
 #include "mesh/server.h"
 #include "neosl/random/v1/random.grpc.pb.h"
+#include "services/gasbank/charging.h"
 #include "store/store.h"
 
 namespace neosl::services {
@@ -34,8 +41,11 @@ class RandomService final : public randompb::Random::CallbackService {
  public:
   static constexpr std::string_view kIdentity = "random";
 
+  // `charger`: how requests are paid for (gas bank holds); default: not charged.
   RandomService(mesh::Pipeline& pipeline, store::Store& store, VrfProver prover, crypto::PublicKey vrf_key,
-                const Clock& clock, RandomSource& random);
+                const Clock& clock, RandomSource& random, gasbank::GasCharger charger = {});
+  // Waits for the requests in flight.
+  ~RandomService() override;
 
   grpc::ServerUnaryReactor* GenerateRandom(grpc::CallbackServerContext* ctx,
                                            const randompb::GenerateRandomRequest* request,
@@ -46,7 +56,8 @@ class RandomService final : public randompb::Random::CallbackService {
                                          randompb::VerifyRandomResponse* response) override;
 
   // For chain requests (docs/random.md, "On-chain"): the proof over Alpha(account, request_id,
-  // seed) and `num_words` words, not stored here (the chain relay stores its answers).
+  // seed) and `num_words` words, not stored here (the chain relay stores its answers). Not
+  // charged: a chain request names a contract, not an account of ours.
   struct Drawn {
     std::vector<uint8_t> alpha;
     VrfAnswer vrf;
@@ -70,6 +81,8 @@ class RandomService final : public randompb::Random::CallbackService {
   std::string vrf_key_hex_;
   const Clock& clock_;
   RandomSource& random_;
+  gasbank::GasCharger charger_;
+  std::unique_ptr<WorkQueue> work_;  // last: joined first, while the rest still exists
 };
 
 // VerifyRandom's logic, also used by `neosl vrf verify` and tests: never an error for a proof

@@ -216,6 +216,21 @@ TEST_F(ChainRequestStoreTest, RecordsEachKeyOnceAndTheCursorOnlyMovesForward) {
   EXPECT_EQ(unfinished->size(), 3u);
 }
 
+// A follower that started without a cursor records the block before its first one, so that a
+// stop before that first block commits resumes there; a cursor already there is left alone.
+TEST_F(ChainRequestStoreTest, AFollowersFirstBlockStartsItsCursorJustBefore) {
+  ASSERT_TRUE(records_->StartCursorBefore("deposits", 100).ok());
+  EXPECT_EQ(*records_->Cursor("deposits"), 99u);
+  ASSERT_TRUE(records_->StartCursorBefore("deposits", 150).ok());
+  EXPECT_EQ(*records_->Cursor("deposits"), 99u) << "only a missing cursor is started";
+  ASSERT_TRUE(records_->StartCursorBefore("genesis", 0).ok());
+  EXPECT_EQ(*records_->Cursor("genesis"), std::nullopt) << "nothing comes before block 0";
+  ASSERT_TRUE(records_->RecordBlock("deposits", 100, {}).ok());
+  EXPECT_EQ(*records_->Cursor("deposits"), 100u);
+  ASSERT_TRUE(records_->StartCursorBefore("deposits", 100).ok());
+  EXPECT_EQ(*records_->Cursor("deposits"), 100u);
+}
+
 TEST_F(ChainRequestStoreTest, TransitionsCheckTheStateTheyLeave) {
   const ChainRequest r = Request("9");
   ASSERT_TRUE(records_->RecordBlock("relay", 42, std::vector{r}).ok());

@@ -323,6 +323,28 @@ TEST_F(SubscriberTest, StartsAfterTheTipWhenNoStartIsGiven) {
   ExpectWellFormed(rec.Events(), 3, 3);
 }
 
+// Start anchors at the tip it sees, so a block mined the moment Start returns (long before the
+// stream is connected and subscribed) is delivered, by both subscribers: a service that says it
+// is ready must not miss the first request sent to it.
+TEST_F(SubscriberTest, ABlockMinedAsSoonAsStartReturnsIsDelivered) {
+  node_.AddBlock({.transactions = 1});  // blocks 0..2 exist before the subscribers
+  auto ws = Ws(All(), std::nullopt);
+  auto poll = PollingSubscriber::Create(
+      {.subscriptions = All(), .poll_interval = 20ms, .retry = {.initial_backoff = 10ms}}, *rpc_, random_);
+  ASSERT_TRUE(poll.ok());
+  Recorder ws_rec;
+  Recorder poll_rec;
+  ASSERT_TRUE(ws->Start(ws_rec).ok());
+  ASSERT_TRUE((*poll)->Start(poll_rec).ok());
+  node_.AddBlock({.transactions = 1});
+  ASSERT_TRUE(ws_rec.WaitForBlock(3));
+  ASSERT_TRUE(poll_rec.WaitForBlock(3));
+  ws->Stop();
+  (*poll)->Stop();
+  ExpectWellFormed(ws_rec.Events(), 3, 3);
+  ExpectWellFormed(poll_rec.Events(), 3, 3);
+}
+
 TEST_F(SubscriberTest, KeepsRetryingAnUnreachableNodeAndStopsPromptly) {
   auto sub = WsSubscriber::Create({.url = "ws://127.0.0.1:1/ws",
                                    .subscriptions = All(),

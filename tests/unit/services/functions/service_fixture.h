@@ -2,6 +2,7 @@
 // mesh under the default authorization policy, real SQLite with every migration, the real
 // secrets service (sealing with a stand-in for the enclave, signing audit checkpoints with a test
 // key) and a FakeRunner. The test calls as the gateway does, with an account in the metadata.
+// With `charging_` set before Start, invocations are paid for through a FakeGasBank on the mesh.
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,7 @@
 #include "services/secrets/secrets_service.h"
 #include "store/sqlite_store.h"
 #include "support/temp_dir.h"
+#include "unit/services/functions/fake_gas_bank.h"
 #include "unit/services/functions/fake_runner.h"
 #include <grpcpp/client_context.h>
 
@@ -88,13 +90,21 @@ class FunctionsServiceTest : public ::testing::Test {
         std::make_unique<mesh::MeshClient>(co, *registry_, mesh::InProcessChannels(*server_, "functions"),
                                            SystemClock::Instance(), SecureRandom::Instance());
     runner_ = std::make_unique<FakeRunner>(report_key_);
+    gasbank::GasCharger charger;
+    if (charging_) {
+      bank_ = std::make_unique<FakeGasBank>(*pipeline_);
+      charger = gasbank::GasCharger(functions_client_.get());
+      server_->AddService(bank_.get());
+    }
     service_ = std::make_unique<services::FunctionsService>(*pipeline_, *store_, *runner_, *functions_client_,
                                                             SystemClock::Instance(), SecureRandom::Instance(),
-                                                            report_key_.public_key(), options_);
+                                                            report_key_.public_key(), options_, charger);
     server_->AddService(secrets_.get());
     server_->AddService(service_.get());
     ASSERT_TRUE(server_->Start().ok());
-    for (const char* name : {"secrets", "functions"}) {
+    std::vector<std::string> names = {"secrets", "functions"};
+    if (charging_) names.emplace_back("gasbank");
+    for (const std::string& name : names) {
       auto reg = registry_->Register(mesh::Endpoint{name, "test-1", "inproc", "t", true, {}});
       ASSERT_TRUE(reg.ok());
       registrations_.push_back(std::move(*reg));
@@ -210,6 +220,7 @@ class FunctionsServiceTest : public ::testing::Test {
   }
 
   services::FunctionsOptions options_;
+  bool charging_ = false;          // through bank_
   mesh::EvidenceSource evidence_;  // for callers that attest the server (none by default)
   TempDir dir_;
   crypto::PrivateKey report_key_ = crypto::PrivateKey::Generate(SecureRandom::Instance());
@@ -223,6 +234,7 @@ class FunctionsServiceTest : public ::testing::Test {
   std::unique_ptr<mesh::Registry> registry_;
   std::unique_ptr<mesh::MeshClient> functions_client_;
   std::unique_ptr<FakeRunner> runner_;
+  std::unique_ptr<FakeGasBank> bank_;
   std::unique_ptr<services::FunctionsService> service_;
   std::vector<std::unique_ptr<mesh::Registration>> registrations_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,0 +1,58 @@
+// The Automation service on the mesh (proto/neosl/automation/v1, docs/automation.md): the seed's
+// Trigger Manager. Every RPC acts for the call's account; a trigger of another account is
+// NOT_FOUND, exactly as one that does not exist. Creating checks the request (spec.h) and hands
+// the spec to the engine, which stores it and arms it; reads come from the store.
+#pragma once
+
+#include <string_view>
+
+#include "core/clock.h"
+#include "mesh/server.h"
+#include "neosl/automation/v1/automation.grpc.pb.h"
+#include "services/automation/engine.h"
+#include "services/automation/spec.h"
+#include "services/automation/trigger_store.h"
+#include "store/store.h"
+
+namespace neosl::services {
+
+namespace automationpb = ::neosl::automation::v1;
+
+class AutomationService final : public automationpb::Automation::CallbackService {
+ public:
+  static constexpr std::string_view kIdentity = "automation";
+
+  // References must outlive the service.
+  AutomationService(mesh::Pipeline& pipeline, store::Store& store, automation::Engine& engine, const Clock& clock,
+                    automation::SpecLimits limits);
+
+  grpc::ServerUnaryReactor* CreateTrigger(grpc::CallbackServerContext* ctx,
+                                          const automationpb::CreateTriggerRequest* request,
+                                          automationpb::Trigger* response) override;
+  grpc::ServerUnaryReactor* GetTrigger(grpc::CallbackServerContext* ctx, const automationpb::GetTriggerRequest* request,
+                                       automationpb::Trigger* response) override;
+  grpc::ServerUnaryReactor* ListTriggers(grpc::CallbackServerContext* ctx,
+                                         const automationpb::ListTriggersRequest* request,
+                                         automationpb::ListTriggersResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteTrigger(grpc::CallbackServerContext* ctx,
+                                          const automationpb::DeleteTriggerRequest* request,
+                                          automationpb::Trigger* response) override;
+  grpc::ServerUnaryReactor* PauseTrigger(grpc::CallbackServerContext* ctx,
+                                         const automationpb::PauseTriggerRequest* request,
+                                         automationpb::Trigger* response) override;
+  grpc::ServerUnaryReactor* ResumeTrigger(grpc::CallbackServerContext* ctx,
+                                          const automationpb::ResumeTriggerRequest* request,
+                                          automationpb::Trigger* response) override;
+  grpc::ServerUnaryReactor* ListTriggerRuns(grpc::CallbackServerContext* ctx,
+                                            const automationpb::ListTriggerRunsRequest* request,
+                                            automationpb::ListTriggerRunsResponse* response) override;
+
+ private:
+  mesh::Pipeline& pipeline_;
+  automation::TriggerStore triggers_;
+  automation::Engine& engine_;
+  const Clock& clock_;
+  const automation::SpecLimits limits_;
+};
+
+}  // namespace neosl::services

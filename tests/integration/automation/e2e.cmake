@@ -1,0 +1,18 @@
+# Through `neosl serve` on its embedded devchain: webhook, function and contract-call actions fired
+# by interval, event and block triggers, paused, resumed and charged (e2e_test.cpp); kill -9 during
+# a firing and restart (crash_test.cpp).
+neosl_test(automation_e2e_test
+  SOURCES e2e_test.cpp
+  DEPS neosl_pricefeed_logic neosl_net_test_server neosl_gateway neosl_mesh neosl_devchain neosl_neo neosl_crypto neosl_core
+       neosl_test_support Boost::json
+  LABELS integration
+  TIMEOUT 300)
+add_dependencies(automation_e2e_test neosl)
+
+neosl_test(automation_crash_test
+  SOURCES crash_test.cpp
+  DEPS neosl_net_test_server neosl_gateway neosl_mesh neosl_devchain neosl_neo neosl_crypto neosl_core
+       neosl_test_support Boost::json
+  LABELS integration
+  TIMEOUT 300)
+add_dependencies(automation_crash_test neosl)
