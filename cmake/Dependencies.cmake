@@ -13,6 +13,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(SECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 # SpiderMonkey 102, the JavaScript engine of the functions runtime (src/runtime).
 pkg_check_modules(MOZJS REQUIRED IMPORTED_TARGET mozjs-102)
+# libpq, the PostgreSQL client of the scale-out store (src/store/postgres_*).
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 if(NEOSL_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

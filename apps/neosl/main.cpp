@@ -7,6 +7,7 @@
 
 #include "apps/neosl/attest_cli.h"
 #include "apps/neosl/audit_cli.h"
+#include "apps/neosl/backup_cli.h"
 #include "apps/neosl/ca_cli.h"
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_cli.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   auto run_fn_simulate = neosl::app::AddFnSimulate(app);
   auto run_vrf = neosl::app::AddVrfCommands(app);
   auto run_gasbank = neosl::app::AddGasbankCommands(app);
+  auto run_backup = neosl::app::AddBackupCommands(app);
 
   try {
     app.parse(argc, argv);
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   if (int rc = run_fn(); rc >= 0) return rc;
   if (int rc = run_vrf(); rc >= 0) return rc;
   if (int rc = run_gasbank(); rc >= 0) return rc;
+  if (int rc = run_backup(); rc >= 0) return rc;
   if (version->parsed()) {
     std::printf("{\"version\":\"%s\"}\n", NEOSL_VERSION);
     return 0;

@@ -1,6 +1,7 @@
 #include "apps/neosl/serve.h"
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -9,9 +10,11 @@
 #include <mutex>
 #include <signal.h>
 #include <system_error>
+#include <thread>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "apps/neosl/automation_setup.h"
@@ -20,6 +23,8 @@
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_host.h"
 #include "apps/neosl/mesh_host.h"
+#include "apps/neosl/singletons.h"
+#include "coord/lease.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/encoding.h"
@@ -38,7 +43,7 @@
 #include "schema/migrations.h"
 #include "services/gasbank/gasbank_service.h"
 #include "services/pricefeed/pricefeed_service.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace neosl::app {
 namespace {
@@ -77,6 +82,51 @@ int Fail(const Status& s) {
   std::fprintf(stderr, "neosl serve: %s\n", s.ToString().c_str());
   return 1;
 }
+
+// What the main thread of a serving replica waits for: a stop signal, the lease won (start the
+// singletons) or the lease lost. Elected and Lost come from the lease's thread.
+class LeaderLoop {
+ public:
+  struct Event {
+    enum Kind { kSignal, kElected, kLost } kind;
+    int signal = 0;
+    int64_t epoch = 0;
+    Status lost;
+  };
+
+  void Signal(int sig) {
+    std::lock_guard lock(mu_);
+    signal_ = sig;
+    cv_.notify_all();
+  }
+  void Elected(int64_t epoch) {
+    std::lock_guard lock(mu_);
+    elected_ = epoch;
+    cv_.notify_all();
+  }
+  void Lost(const Status& status) {
+    std::lock_guard lock(mu_);
+    lost_ = status;
+    cv_.notify_all();
+  }
+  // The next event; a stop signal first, then a loss, then an election (each election once).
+  Event Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return signal_ != 0 || !lost_.ok() || elected_ != 0; });
+    if (signal_ != 0) return {Event::kSignal, signal_, 0, Status()};
+    if (!lost_.ok()) return {Event::kLost, 0, 0, lost_};
+    Event e{Event::kElected, 0, elected_, Status()};
+    elected_ = 0;
+    return e;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int signal_ = 0;
+  int64_t elected_ = 0;
+  Status lost_;
+};
 
 // A service role: no REST, no chain; the mesh server until a stop signal.
 int ServeRole(const Config& config, MeshHost& mesh, RunningEnclave& enclave, sigset_t& stop_signals,
@@ -156,22 +206,22 @@ int RunServe(const ServeFlags& flags) {
 
   const std::string data_dir = config.String("data_dir");
   if (Status s = EnsureDataDir(data_dir); !s.ok()) return Fail(s);
+  // One process per data dir: two would share the replica id, the sealed state and listen.addr.
+  // The lock is held until exit (the descriptor is never closed) and dies with the process.
+  if (int lock_fd = open((data_dir + "/serve.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Fail(FailedPreconditionError("another neosl serve is using the data directory " + data_dir));
+  }
   const std::string addr_file = data_dir + "/listen.addr";
   unlink(addr_file.c_str());  // never leave a stale address for a client to find
 
-  if (config.String("store.driver") != "sqlite") {
-    return Fail(InvalidArgumentError("store.driver '" + config.String("store.driver") +
-                                     "' is not supported by this build (supported: sqlite)"));
-  }
-  store::SqliteOptions sqlite;
-  sqlite.path =
-      config.String("store.sqlite.path").empty() ? data_dir + "/neosl.db" : config.String("store.sqlite.path");
-  sqlite.read_connections = std::max<int>(1, int(config.Int("store.sqlite.read_connections")));
-  sqlite.busy_timeout_ms = int(config.Int("store.sqlite.busy_timeout_ms"));
-  auto store_or = store::OpenSqliteStore(sqlite);
-  if (!store_or.ok()) return Fail(store_or.status());
+  // The store: the embedded SQLite file, or the PostgreSQL database replicas share.
+  auto store_or = store::OpenStore(config, data_dir);
+  if (!store_or.ok()) return Fail(store_or.status().Annotate("opening the store"));
   std::unique_ptr<store::Store> store = std::move(*store_or);
-  if (Status s = store->Migrate(schema::Migrations()); !s.ok()) return Fail(s.Annotate("migrating " + sqlite.path));
+  if (Status s = store->Migrate(schema::Migrations()); !s.ok()) {
+    return Fail(s.Annotate("migrating the " + std::string(store->backend()) + " store"));
+  }
 
   Clock& clock = SystemClock::Instance();
   RandomSource& random = SecureRandom::Instance();
@@ -219,7 +269,37 @@ int RunServe(const ServeFlags& flags) {
   auto mesh_or = StartMesh(config, data_dir, role, *enclave, *store, functions_runtime.get(), clock, random);
   if (!mesh_or.ok()) return Fail(mesh_or.status().Annotate("starting the mesh"));
   std::unique_ptr<MeshHost> mesh = std::move(*mesh_or);
-  if (!mesh->serves_http()) return ServeRole(config, *mesh, *enclave, stop_signals, addr_file);
+  if (!mesh->serves_http()) {
+    // A service role serves no REST API; its probes and scrapes reach it on
+    // observability.listen (GET /v1/health, /v1/ready, /metrics), when that is set.
+    std::unique_ptr<gateway::HttpServer> probes;
+    RateLimiter probe_limiter(RateLimitConfig{}, clock);
+    gateway::Authenticator probe_auth(accounts, hasher);
+    gateway::Gateway probe_gw(probe_auth, probe_limiter, random, /*log_requests=*/false);
+    if (const std::string& listen = config.String("observability.listen"); !listen.empty()) {
+      gateway::RegisterSystemRoutes(probe_gw,
+                                    {{"store", [&store] { return store->Ping(); }},
+                                     {"enclave", [&enclave] { return enclave->Ping(); }},
+                                     {"registry", [&mesh] { return mesh->registry->Resolve(mesh->role).status(); }}},
+                                    clock, {[&mesh] { return mesh->RenderMetrics(); }});
+      probe_gw.Freeze();
+      gateway::ServerOptions probe_options;
+      probe_options.listen = listen;
+      probe_options.threads = 1;
+      probe_options.handler_threads = 1;
+      probe_options.blocking = [&probe_gw](const gateway::HttpRequest& req) { return probe_gw.Blocking(req); };
+      probes = std::make_unique<gateway::HttpServer>(
+          probe_options,
+          [&probe_gw](const gateway::HttpRequest& req, gateway::HttpResponse& res) { probe_gw.Handle(req, res); });
+      auto bound = probes->Start();
+      if (!bound.ok()) return Fail(bound.status().Annotate("observability.listen"));
+      if (Status s = WriteFileAtomic(data_dir + "/observability.addr", *bound + "\n", 0644); !s.ok()) return Fail(s);
+      log::Info("probes and metrics listening", {{"address", *bound}});
+    }
+    int code = ServeRole(config, *mesh, *enclave, stop_signals, addr_file);
+    if (probes) probes->Stop();
+    return code;
+  }
 
   // The chain: a real node when chain.rpc_url is set, else the embedded devchain.
   std::unique_ptr<EmbeddedChain> devchain;
@@ -248,73 +328,57 @@ int RunServe(const ServeFlags& flags) {
   chain_rpc = std::move(*chain_client);
   chain_for_functions->SetUrl(chain_url);
 
-  // The chain request relay: contracts' ServiceRequest notifications answered by this
-  // process's services, signed by the enclave's Neo account (docs/chain-requests.md).
-  RelayParts relay_parts;
-  std::unique_ptr<chain_requests::Relay> relay;
-  if (config.Bool("chain_requests.enabled") && mesh->random) {
-    auto started = StartRelay(config, devchain.get(), chain_options, *store, *chain_rpc, *enclave, *mesh->random,
-                              mesh->oracle, clock, random, &relay_parts);
-    if (!started.ok()) return Fail(started.status().Annotate("starting the chain request relay"));
-    relay = std::move(*started);
+  // The singletons: run by the one replica that holds the lease (apps/neosl/singletons.h). A
+  // lone replica takes it at once, so on a single node they start here, before the API listens.
+  LeaderLoop leader_loop;
+  auto instance_id = coord::LoadInstanceId(data_dir);
+  if (!instance_id.ok()) return Fail(instance_id.status());
+  coord::LeaseOptions lease_options;
+  lease_options.name = "singletons";
+  lease_options.holder = *instance_id;
+  lease_options.ttl = std::chrono::milliseconds(config.Int("replicas.lease_ttl_ms"));
+  lease_options.renew_every = std::chrono::milliseconds(config.Int("replicas.renew_ms"));
+  lease_options.retry_every = std::chrono::milliseconds(config.Int("replicas.retry_ms"));
+  if (lease_options.renew_every * 2 > lease_options.ttl || lease_options.retry_every.count() <= 0) {
+    return Fail(
+        InvalidArgumentError("replicas.renew_ms must be at most half of replicas.lease_ttl_ms, and "
+                             "replicas.retry_ms positive"));
+  }
+  coord::Lease lease(
+      *store, clock, lease_options, [&leader_loop](int64_t epoch) { leader_loop.Elected(epoch); },
+      [&leader_loop](const Status& lost) { leader_loop.Lost(lost); });
+  // The singletons write through a store fenced by the lease: refused unless this replica leads.
+  std::unique_ptr<store::Store> fenced_store = coord::MakeFencedStore(*store, lease);
+  auto prepared = Singletons::Prepare(
+      SingletonDeps{config, devchain.get(), chain_options, *fenced_store, *chain_rpc, *enclave, *mesh, clock, random});
+  if (!prepared.ok()) return Fail(prepared.status());
+  std::unique_ptr<Singletons> singletons = std::move(*prepared);
+  auto lead = [&]() -> Status {
+    RETURN_IF_ERROR(singletons->Lead());
+    log::Info("running the singletons", {{"lease", lease_options.name}, {"epoch", lease.epoch()}});
+    return Status();
+  };
+  if (Status s = lease.Start(); !s.ok()) return Fail(s.Annotate("starting the replica lease"));
+  if (lease.leader()) {
+    if (Status s = lead(); !s.ok()) return Fail(s);
+  } else {
+    log::Info("following: another replica runs the singletons", {{"lease", lease_options.name}});
   }
 
-  // Transactions the services send (price updates, withdrawals), each once (chain_tx/outbox.h).
-  OutboxParts outbox_parts;
-  std::unique_ptr<chain_tx::Outbox> outbox;
-  if (mesh->pricefeed != nullptr || mesh->gasbank != nullptr || mesh->automation != nullptr) {
-    auto made = MakeOutbox(config, devchain.get(), chain_options, *store, *enclave, clock, random, &outbox_parts);
-    if (!made.ok()) return Fail(made.status().Annotate("starting the chain outbox"));
-    outbox = std::move(*made);
-    if (mesh->pricefeed != nullptr) {
-      outbox->Listen(std::string(services::PriceFeedService::kOutboxOwner), mesh->pricefeed->Listener());
-    }
-    if (mesh->gasbank != nullptr) {
-      outbox->Listen(std::string(gasbank::Withdrawals::kOutboxOwner), mesh->gasbank->WithdrawalListener());
-    }
-    if (mesh->automation != nullptr) {
-      // Block and event triggers follow the chain; price triggers the price feed (here, or in a
-      // pricefeed process when this one has none).
-      if (Status s =
-              StartAutomation(config, *mesh->automation, *outbox, devchain.get(), chain_options, *store,
-                              config.Bool("pricefeed.enabled") ? mesh->automation_client : nullptr, clock, random);
-          !s.ok()) {
-        return Fail(s.Annotate("starting automation"));
-      }
-    }
-    if (Status s = outbox->Start(); !s.ok()) return Fail(s.Annotate("starting the chain outbox"));
-    if (mesh->pricefeed != nullptr) {
-      if (Status s = mesh->pricefeed->Start(outbox.get()); !s.ok()) return Fail(s.Annotate("starting the price feed"));
-    }
-    if (mesh->gasbank != nullptr) {
-      // Withdrawals are paid from the hot wallet: the enclave's Neo account, the outbox's signer.
-      if (Status s = mesh->gasbank->Start(outbox.get(), outbox_parts.signer->account()); !s.ok()) {
-        return Fail(s.Annotate("starting the gas bank"));
-      }
-    }
-  }
-
-  // Deposits: GAS transfers to the accounts' deposit addresses, credited after their
-  // confirmations (services/gasbank/deposits.h).
-  DepositParts deposit_parts;
-  std::unique_ptr<gasbank::DepositWatcher> deposits;
-  if (mesh->gasbank != nullptr) {
-    auto started = StartDepositWatcher(config, mesh->gasbank->confirmations(), devchain.get(), chain_options, *store,
-                                       clock, random, &deposit_parts);
-    if (!started.ok()) return Fail(started.status().Annotate("following the gas bank's deposits"));
-    deposits = std::move(*started);
-  }
-
-  RateLimiter limiter(RateLimitConfig::FromConfig(config), clock);
+  // Shared by the gateway replicas through Redis when rate_limits.redis.dsn is set (docs/operations.md).
+  auto limiter_or = NewGatewayRateLimiter(config, clock);
+  if (!limiter_or.ok()) return Fail(limiter_or.status().Annotate("rate_limits"));
+  RateLimiter& limiter = **limiter_or;
   gateway::Authenticator auth(accounts, hasher);
   gateway::Gateway gw(auth, limiter, random, config.Bool("log.requests"));
-  gateway::RegisterSystemRoutes(gw,
-                                {{"store", [&store] { return store->Ping(); }},
-                                 {"chain", [&chain_rpc] { return chain_rpc->GetBlockCount().status(); }},
-                                 {"enclave", [&enclave] { return enclave->Ping(); }},
-                                 // Whether the registry answers (etcd up, directory readable); any name serves.
-                                 {"registry", [&mesh] { return mesh->registry->Resolve("echo").status(); }}},
-                                clock, {[&mesh] { return mesh->RenderMetrics(); }});
+  gateway::RegisterSystemRoutes(
+      gw,
+      {{"store", [&store] { return store->Ping(); }},
+       {"chain", [&chain_rpc] { return chain_rpc->GetBlockCount().status(); }},
+       {"enclave", [&enclave] { return enclave->Ping(); }},
+       // Whether the registry answers (etcd up, directory readable); any name serves.
+       {"registry", [&mesh] { return mesh->registry->Resolve("echo").status(); }}},
+      clock, {[&mesh] { return mesh->RenderMetrics(); }, [&limiter] { return limiter.RenderMetrics(); }});
   gateway::RegisterAttestationRoute(gw, [&enclave](std::span<const uint8_t> nonce) { return enclave->Attest(nonce); });
   gateway::RegisterAccountRoutes(gw, accounts);
   gateway::RegisterMeshRoutes(gw, *mesh->gateway_client, gateway::BuiltinMeshRoutes());
@@ -379,22 +443,48 @@ int RunServe(const ServeFlags& flags) {
   log::Info("listening", {{"address", *bound},
                           {"tls", !options.tls_cert_file.empty()},
                           {"data_dir", data_dir},
-                          {"store", "sqlite"},
+                          {"store", store->backend()},
                           {"role", role},
+                          {"replica", lease_options.holder},
+                          {"leader", lease.leader()},
                           {"routes", gw.routes().size()}});
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  log::Info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // Until a stop signal: start the singletons when this replica wins the lease; if another
+  // replica takes it over, stop (crash-only: a supervisor restarts this one as a follower).
+  std::thread signal_waiter([&stop_signals, &leader_loop] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    leader_loop.Signal(sig);
+  });
+  int exit_code = 0;
+  for (;;) {
+    LeaderLoop::Event event = leader_loop.Wait();
+    if (event.kind == LeaderLoop::Event::kSignal) {
+      log::Info("draining", {{"signal", event.signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+    if (event.kind == LeaderLoop::Event::kLost) {
+      log::Error("stopping: this replica lost the singletons' lease and its writes are fenced off",
+                 {{"message", event.lost.message()}});
+      exit_code = 3;
+      pthread_kill(signal_waiter.native_handle(), SIGTERM);  // ends the waiter's sigwait
+      break;
+    }
+    if (!singletons->leading()) {  // elected after start-up
+      if (Status s = lead(); !s.ok()) {
+        log::Error("stopping: the singletons did not start", {{"message", s.ToString()}});
+        exit_code = 1;
+        pthread_kill(signal_waiter.native_handle(), SIGTERM);
+        break;
+      }
+    }
+  }
+  signal_waiter.join();
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
-  relay.reset();  // before the services and the chain it answers with
-  deposits.reset();
-  if (mesh->automation != nullptr) mesh->automation->Stop();  // before the outbox its contract calls use
-  if (mesh->pricefeed != nullptr) mesh->pricefeed->Stop();    // before the outbox it sends through
-  if (mesh->gasbank != nullptr) mesh->gasbank->Stop();
-  outbox.reset();
+  singletons.reset();
+  lease.Stop();  // hands the lease over at once, now that nothing of ours writes under it
   mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   mesh.reset();
   if (devchain) devchain->Stop();
@@ -402,7 +492,7 @@ int RunServe(const ServeFlags& flags) {
   unlink(addr_file.c_str());
   log::Info("stopped", {{"drained", drained}});
   log::Flush();
-  return 0;
+  return exit_code;
 }
 
 }  // namespace neosl::app

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "chain_requests/relay_internal.h"
+#include "core/business_metrics.h"
 #include "core/log.h"
 
 namespace neosl::chain_requests {
@@ -59,6 +60,7 @@ void Relay::Impl::OnNotification(const neo::NotificationEvent& event) {
   auto request = ParseServiceRequest(event);
   if (!request.ok()) {
     ++rejected;
+    metrics::ChainRequests().rejected.Inc();
     log::Warn("chain request rejected", {{"contract", event.notification.contract.ToString()},
                                          {"tx", event.container.ToString()},
                                          {"index", event.index},
@@ -105,6 +107,9 @@ void Relay::Impl::OnBlock(const neo::BlockEvent& event) {
     }
     received += fresh->size();
     last_block.store(index);
+    for (const ChainRequest& r : *fresh) metrics::ChainRequests().received.Inc({metrics::ChainServiceLabel(r.service)});
+    metrics::ChainFollowers().block.Set({opts.name}, index);
+    metrics::ChainFollowers().block_time.Set({opts.name}, double(event.block.time_ms) / 1000);
     {
       std::lock_guard lock(inbox->mu);
       if (inbox->closed) return;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "chain_requests/relay_internal.h"
+#include "core/business_metrics.h"
 #include "core/log.h"
 #include "neo/transaction.h"
 
@@ -124,6 +125,7 @@ void Relay::Impl::Run() {
     }
     std::erase_if(pending, [](const Entry& e) { return e.done; });
     pending_count.store(pending.size());
+    metrics::ChainRequests().pending.Set({opts.name}, double(pending.size()));
   }
 }
 
@@ -268,6 +270,7 @@ void Relay::Impl::SendNew(Entry& e) {
     return;
   }
   ++transactions;
+  metrics::ChainRequests().transactions.Inc({metrics::ChainServiceLabel(e.request.service)});
   e.state = RequestState::kSent;
   e.tx_hash = tx->hash();
   e.tx = std::move(bytes);
@@ -339,6 +342,7 @@ void Relay::Impl::Check(Entry& e) {
     e.state = RequestState::kAnswered;
     e.done = true;
     ++answered;
+    metrics::ChainRequests().answered.Inc({metrics::ChainServiceLabel(e.request.service)});
     log::Info("chain request answered", {{"request", e.request.key.ToString()},
                                          {"service", e.request.service},
                                          {"code", e.answer ? e.answer->code : 0},
@@ -375,6 +379,7 @@ void Relay::Impl::Fail(Entry& e, std::optional<uint32_t> block_index, const std:
   e.state = RequestState::kFailed;
   e.done = true;
   ++failed;
+  metrics::ChainRequests().failed.Inc({metrics::ChainServiceLabel(e.request.service)});
   log::Warn("chain request failed", {{"request", e.request.key.ToString()},
                                      {"service", e.request.service},
                                      {"tx", tx ? tx->ToString() : std::string()},

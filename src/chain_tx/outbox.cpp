@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "chain_tx/outbox_store.h"
+#include "core/business_metrics.h"
 #include "core/log.h"
 #include "neo/rpc_types.h"
 
@@ -168,6 +169,7 @@ void Outbox::Impl::SendNew(OutboxRow& row, Local& local, uint32_t height) {
     if (s.code() == StatusCode::kFailedPrecondition) return Moved(row, s);
     return Trouble(row, local, "storing the transaction", s);
   }
+  metrics::Outbox().sent.Inc({row.record.owner});
   OutboxRecord& r = row.record;
   r.state = OutboxState::kSent;
   r.attempts += 1;
@@ -252,6 +254,7 @@ void Outbox::Impl::Check(OutboxRow& row, Local& local, uint32_t height) {
     return RelayTx(row, local, *bytes, height);
   }
   // In no block up to its validUntilBlock, so never: another transaction is safe.
+  metrics::Outbox().expired.Inc({r.owner});
   const int64_t max_attempts = row.max_attempts != 0 ? row.max_attempts : opts.max_attempts;
   if (r.attempts >= max_attempts) {
     std::string error = "gave up: " + std::to_string(r.attempts) + " transactions expired without being included";
@@ -281,6 +284,9 @@ void Outbox::Impl::Finish(OutboxRow& row, OutboxState state, std::optional<uint3
   r.error = error;
   r.updated_at_ms = now;
   locals.erase(r.key);
+  metrics::Outbox().finished.Inc({r.owner, OutboxStateName(state)});
+  if (block_index)
+    metrics::Outbox().fees.Inc({r.owner}, uint64_t(r.system_fee.value_or(0) + r.network_fee.value_or(0)));
   (state == OutboxState::kHalt ? log::Info : log::Warn)("outbox item done",
                                                         {{"key", r.key},
                                                          {"owner", r.owner},

@@ -41,11 +41,16 @@ gateway:
     key_file: ""              # PEM private key
 
 store:
-  driver: sqlite              # sqlite (PostgreSQL arrives with the scale-out work)
+  driver: sqlite              # sqlite (embedded, one host) | postgres (shared by scale-out replicas)
   sqlite:
     path: ""                  # empty: <data_dir>/neosl.db
     read_connections: 4
     busy_timeout_ms: 5000
+  postgres:
+    dsn: ""                   # libpq string or postgresql:// URI (a secret: it holds the password)
+    pool_size: 8              # connections per process; callers wait connect_timeout_ms for a free one
+    connect_timeout_ms: 5000  # to get a connection (free or newly opened), else 503 UNAVAILABLE
+    statement_timeout_ms: 30000  # per statement, enforced by the server; 0 = no limit
 
 auth:
   # API keys are stored as HMAC-SHA256(key_hash_secret, key). Replicas must share it: give it
@@ -72,6 +77,12 @@ rate_limits:                  # token buckets; 0 requests_per_second disables a 
     _template:
       requests_per_second: 0
       burst: 0
+  redis:                      # the gateway's buckets shared by its replicas (docs/operations.md)
+    dsn: ""                   # redis://[[user]:password@]host:port[/db]; empty: each process its own buckets
+    timeout_ms: 50            # longest an admission waits on Redis, then fail_open decides
+    key_prefix: "neosl:rl:"
+    fail_open: true           # Redis down or slow: true = this process's own buckets, false = 503 UNAVAILABLE
+    connections: 8            # persistent connections per process
 
 chain:
   # devchain: run the embedded development network (not a Neo node; see docs/devchain.md).
@@ -207,6 +218,7 @@ gasbank:                      # prepaid GAS for every service (docs/gasbank.md)
 
 automation:                   # triggers that run functions, contract calls and webhooks (docs/automation.md)
   enabled: true
+  sync_ms: 2000               # the leader picks up triggers other replicas' APIs changed this often
   threads: 4                  # actions running at once
   max_triggers_per_account: 10000
   max_catch_up: 100           # catch_up all: missed firings recorded per trigger at most
@@ -266,6 +278,20 @@ mesh:
     backoff_max_ms: 1000
     breaker_failures: 5       # consecutive UNAVAILABLE that open an instance's circuit
     breaker_open_ms: 5000     # how long an open circuit fails fast before probing
+
+observability:
+  # HOST:PORT where a service role (serve --role functions, …; not gateway or all, whose API
+  # already serves them) answers GET /v1/health, /v1/ready and /metrics for probes and scrapes.
+  # Empty: off. Port 0 picks one, written to <data_dir>/observability.addr.
+  listen: ""
+
+replicas:                     # several serve processes on one shared store (docs/operations.md#replicas)
+  # One replica at a time runs the singletons (chain relay, outbox, deposits, automation's
+  # schedules, price publishing): the one holding the lease. A leader that dies is replaced
+  # after lease_ttl_ms plus at most retry_ms; one that stops cleanly hands over at once.
+  lease_ttl_ms: 3000
+  renew_ms: 1000              # the leader renews this often (well under lease_ttl_ms)
+  retry_ms: 500               # a follower tries this often
 )yaml";
 }
 

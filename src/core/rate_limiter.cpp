@@ -4,16 +4,13 @@
 #include <cmath>
 #include <functional>
 
+#include <fmt/format.h>
+
 namespace neosl {
 namespace {
 
 BucketSpec SpecAt(const Config& config, const std::string& prefix) {
   return BucketSpec{double(config.Int(prefix + ".requests_per_second")), double(config.Int(prefix + ".burst"))};
-}
-
-// A burst of 0 with a positive rate would refuse everything; treat it as one request's worth.
-double Capacity(const BucketSpec& spec) {
-  return std::max(1.0, spec.burst);
 }
 
 }  // namespace
@@ -46,13 +43,12 @@ RateLimitConfig RateLimitConfig::FromConfig(const Config& config) {
   return out;
 }
 
-RateLimiter::RateLimiter(RateLimitConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
-  global_.tokens = Capacity(config_.global);
-  global_.last = clock_.SteadyNow();
-}
+// --- MemoryBucketStore ---
 
-std::shared_ptr<RateLimiter::Bucket> RateLimiter::BucketTable::Get(std::string_view key, const BucketSpec& spec,
-                                                                   std::chrono::steady_clock::time_point now) {
+MemoryBucketStore::MemoryBucketStore(const Clock& clock) : clock_(clock) {}
+
+std::shared_ptr<MemoryBucketStore::Bucket> MemoryBucketStore::BucketTable::Get(
+    std::string_view key, const BucketSpec& spec, std::chrono::steady_clock::time_point now) {
   Shard& shard = shards_[std::hash<std::string_view>()(key) % kShards];
   std::lock_guard lock(shard.mu);
   auto it = shard.buckets.find(std::string(key));
@@ -63,7 +59,7 @@ std::shared_ptr<RateLimiter::Bucket> RateLimiter::BucketTable::Get(std::string_v
       for (auto b = shard.buckets.begin(); b != shard.buckets.end();) {
         std::lock_guard bl(b->second->mu);
         double elapsed = std::chrono::duration<double>(now - b->second->last).count();
-        if (b->second->tokens + elapsed * b->second->spec.requests_per_second >= Capacity(b->second->spec)) {
+        if (b->second->tokens + elapsed * b->second->spec.requests_per_second >= b->second->spec.capacity()) {
           b = shard.buckets.erase(b);
         } else {
           ++b;
@@ -71,7 +67,8 @@ std::shared_ptr<RateLimiter::Bucket> RateLimiter::BucketTable::Get(std::string_v
       }
     }
     auto bucket = std::make_shared<Bucket>();
-    bucket->tokens = Capacity(spec);
+    bucket->started = true;
+    bucket->tokens = spec.capacity();
     bucket->last = now;
     bucket->spec = spec;
     it = shard.buckets.emplace(std::string(key), std::move(bucket)).first;
@@ -79,12 +76,17 @@ std::shared_ptr<RateLimiter::Bucket> RateLimiter::BucketTable::Get(std::string_v
   return it->second;  // shared: an evicted bucket stays valid for a caller still using it
 }
 
-RateLimiter::Decision RateLimiter::Take(Bucket& bucket, const BucketSpec& spec, Scope scope,
-                                        std::chrono::steady_clock::time_point now) {
+BucketTake MemoryBucketStore::TakeFrom(Bucket& bucket, const BucketSpec& spec,
+                                       std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(bucket.mu);
+  if (!bucket.started) {
+    bucket.started = true;
+    bucket.tokens = spec.capacity();
+    bucket.last = now;
+  }
   double elapsed = std::chrono::duration<double>(now - bucket.last).count();
   if (elapsed > 0) {
-    bucket.tokens = std::min(Capacity(spec), bucket.tokens + elapsed * spec.requests_per_second);
+    bucket.tokens = std::min(spec.capacity(), bucket.tokens + elapsed * spec.requests_per_second);
     bucket.last = now;
   }
   if (bucket.tokens >= 1.0) {
@@ -93,12 +95,49 @@ RateLimiter::Decision RateLimiter::Take(Bucket& bucket, const BucketSpec& spec, 
   }
   double wait_s = (1.0 - bucket.tokens) / spec.requests_per_second;
   auto ms = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_s * 1000.0)));
-  return Decision{false, scope, std::chrono::milliseconds(ms)};
+  return BucketTake{false, std::chrono::milliseconds(ms)};
+}
+
+StatusOr<BucketTake> MemoryBucketStore::Take(BucketScope scope, std::string_view name, const BucketSpec& spec) {
+  auto now = clock_.SteadyNow();
+  switch (scope) {
+    case BucketScope::kGlobal: return TakeFrom(global_, spec, now);
+    case BucketScope::kCaller: return TakeFrom(*callers_.Get(name, spec, now), spec, now);
+    case BucketScope::kMethod: return TakeFrom(*methods_.Get(name, spec, now), spec, now);
+  }
+  return InternalError("unknown bucket scope");
+}
+
+// --- RateLimiter ---
+
+RateLimiter::RateLimiter(RateLimitConfig config, const Clock& clock) : RateLimiter(std::move(config), clock, {}) {}
+
+RateLimiter::RateLimiter(RateLimitConfig config, const Clock& clock, Shared shared)
+    : config_(std::move(config)), local_(clock), shared_(std::move(shared)) {}
+
+RateLimiter::Decision RateLimiter::Admit(Scope scope, std::string_view name, const BucketSpec& spec) {
+  auto decide = [scope](const StatusOr<BucketTake>& taken) {
+    if (!taken.ok()) return Decision{false, scope, std::chrono::seconds(1), taken.status()};
+    return taken->allowed ? Decision{} : Decision{false, scope, taken->retry_after, Status()};
+  };
+  if (shared_.store != nullptr) {
+    StatusOr<BucketTake> shared = shared_.store->Take(scope, name, spec);
+    if (shared.ok()) return decide(shared);
+    // The store logs the outage once and counts it; here only what became of this request.
+    if (!shared_.fail_open) {
+      refused_unavailable_.fetch_add(1, std::memory_order_relaxed);
+      // The retry_after is a hint for clients that read it: reconnection is retried within a second.
+      return Decision{false, scope, std::chrono::seconds(1),
+                      UnavailableError("shared rate limits unavailable: " + std::string(shared.status().message()))};
+    }
+    decided_locally_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return decide(local_.Take(scope, name, spec));
 }
 
 RateLimiter::Decision RateLimiter::AdmitGlobal() {
   if (!config_.global.enabled()) return {};
-  return Take(global_, config_.global, Scope::kGlobal, clock_.SteadyNow());
+  return Admit(Scope::kGlobal, "", config_.global);
 }
 
 RateLimiter::Decision RateLimiter::AdmitCaller(std::string_view caller, bool anonymous) {
@@ -108,15 +147,40 @@ RateLimiter::Decision RateLimiter::AdmitCaller(std::string_view caller, bool ano
     if (it != config_.per_caller.end()) spec = &it->second;
   }
   if (!spec->enabled()) return {};
-  auto now = clock_.SteadyNow();
-  return Take(*callers_.Get(caller, *spec, now), *spec, Scope::kCaller, now);
+  return Admit(Scope::kCaller, caller, *spec);
 }
 
 RateLimiter::Decision RateLimiter::AdmitMethod(std::string_view operation_id) {
   auto it = config_.per_method.find(operation_id);
   if (it == config_.per_method.end() || !it->second.enabled()) return {};
-  auto now = clock_.SteadyNow();
-  return Take(*methods_.Get(operation_id, it->second, now), it->second, Scope::kMethod, now);
+  return Admit(Scope::kMethod, operation_id, it->second);
+}
+
+RateLimiter::SharedStats RateLimiter::shared_stats() const {
+  SharedStats out;
+  if (shared_.store == nullptr) return out;
+  out.configured = true;
+  out.store = shared_.store->Stats();
+  out.decided_locally = decided_locally_.load(std::memory_order_relaxed);
+  out.refused_unavailable = refused_unavailable_.load(std::memory_order_relaxed);
+  return out;
+}
+
+std::string RateLimiter::RenderMetrics() const {
+  SharedStats s = shared_stats();
+  if (!s.configured) return "";
+  return fmt::format(
+      "# HELP neosl_rate_limit_shared_up Whether the last exchange with the shared rate-limit store succeeded.\n"
+      "# TYPE neosl_rate_limit_shared_up gauge\n"
+      "neosl_rate_limit_shared_up {}\n"
+      "# HELP neosl_rate_limit_shared_outages_total Times the shared rate-limit store became unreachable or slow.\n"
+      "# TYPE neosl_rate_limit_shared_outages_total counter\n"
+      "neosl_rate_limit_shared_outages_total {}\n"
+      "# HELP neosl_rate_limit_shared_fallbacks_total Admissions decided without the shared store, by outcome.\n"
+      "# TYPE neosl_rate_limit_shared_fallbacks_total counter\n"
+      "neosl_rate_limit_shared_fallbacks_total{{outcome=\"local\"}} {}\n"
+      "neosl_rate_limit_shared_fallbacks_total{{outcome=\"refused\"}} {}\n",
+      s.store.up ? 1 : 0, s.store.outages, s.decided_locally, s.refused_unavailable);
 }
 
 }  // namespace neosl

@@ -60,6 +60,7 @@ std::string BearerFromSubprotocols(std::string_view offered) {
 }
 
 Status RateLimitedError(const RateLimiter::Decision& d) {
+  if (!d.status.ok()) return d.status;  // shared store down with fail_open off: UNAVAILABLE, not 429
   return ResourceExhaustedError("rate limit exceeded (" + std::string(ScopeName(d.scope)) + "); retry after " +
                                 std::to_string(d.retry_after.count()) + " ms")
       .WithDetail(ErrorDetail{"RetryInfo", {}}

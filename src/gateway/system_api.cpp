@@ -1,6 +1,7 @@
 // Liveness, readiness, metrics and the API description.
 #include <boost/json.hpp>
 
+#include "core/business_metrics.h"
 #include "gateway/routes.h"
 
 #ifndef NEOSL_VERSION
@@ -14,6 +15,7 @@ void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, 
                           std::vector<MetricsSource> metrics) {
   auto started = clock.SteadyNow();
   Gateway* gw = &gateway;
+  neosl::metrics::RegisterAll();  // every family on the first scrape, at 0 until counted
 
   gateway.AddRoute(
       Route{.method = "GET",
@@ -65,6 +67,7 @@ void RegisterSystemRoutes(Gateway& gateway, std::vector<ReadinessCheck> checks, 
                            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                            r.body = gw->metrics().Render();
                            for (const auto& source : metrics) r.body += source();
+                           r.body += neosl::metrics::Default().Render();  // the services' business metrics
                            return r;
                          }});
 

@@ -752,6 +752,19 @@ CREATE INDEX automation_runs_by_trigger ON automation_runs(trigger_id, scheduled
 CREATE INDEX automation_runs_by_status ON automation_runs(status);
 ALTER TABLE chain_outbox ADD COLUMN scopes BIGINT;
 )sql"},
+      // Replicas elect the one that runs the singletons (coord/lease.h). `epoch` rises with every
+      // change of holder and fences a deposed holder's writes out.
+      {13, "replica leases",
+       R"sql(
+CREATE TABLE leases (
+  name          TEXT PRIMARY KEY,
+  holder        TEXT NOT NULL,
+  epoch         INTEGER NOT NULL CHECK (epoch >= 1),
+  expires_at_ms INTEGER NOT NULL,
+  renewed_at_ms INTEGER NOT NULL
+);
+)sql",
+       ""},
   };
   return kMigrations;
 }

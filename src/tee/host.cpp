@@ -14,10 +14,17 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "core/business_metrics.h"
 #include "core/log.h"
 
 namespace neosl::tee {
 namespace {
+
+// An ECALL's error, counted by its code as it goes back to the caller (retried ones are not).
+StatusOr<v1::EcallResponse> Counted(StatusOr<v1::EcallResponse> result) {
+  if (!result.ok()) metrics::Enclave().ecall_errors.Inc({StatusCodeName(result.status().code())});
+  return result;
+}
 
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -311,6 +318,7 @@ void EnclaveHost::Supervise() {
 
     const auto started = SteadyClock::now();
     if (spawned.ok()) {
+      metrics::Enclave().up.Set({}, 1);
       pid_t pid;
       std::shared_ptr<Channel> channel;
       bool stopping;
@@ -325,6 +333,7 @@ void EnclaveHost::Supervise() {
       channel.reset();
 
       const std::string reason = ReapChild(pid);
+      metrics::Enclave().up.Set({}, 0);
       {
         std::lock_guard<std::mutex> lock(mu_);
         channel = std::move(channel_);
@@ -357,6 +366,7 @@ void EnclaveHost::Supervise() {
     cv_.wait_until(lock, SteadyClock::now() + delay, [&] { return stopping_; });
     if (stopping_) break;
     restarts_.fetch_add(1, std::memory_order_relaxed);
+    metrics::Enclave().restarts.Inc();
   }
   if (retired) retired->Close();
   {
@@ -384,8 +394,8 @@ StatusOr<v1::EcallResponse> EnclaveHost::Call(const v1::EcallRequest& request, m
     if (stopping_) return UnavailableError("enclave host stopped");
     channel = channel_;
   }
-  if (!channel) return UnavailableError("enclave is restarting");
-  return channel->Call(request, timeout);
+  if (!channel) return Counted(UnavailableError("enclave is restarting"));
+  return Counted(channel->Call(request, timeout));
 }
 
 StatusOr<v1::EcallResponse> EnclaveHost::CallRetrying(const v1::EcallRequest& request, milliseconds timeout) {
@@ -405,13 +415,15 @@ StatusOr<v1::EcallResponse> EnclaveHost::CallRetrying(const v1::EcallRequest& re
       const auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
       auto result = channel->Call(request, std::max(left, milliseconds(0)));
       // Only a dead child is worth another try; an UNAVAILABLE from a live enclave is its answer.
-      if (result.ok() || result.status().code() != StatusCode::kUnavailable || !channel->closed()) return result;
+      if (result.ok() || result.status().code() != StatusCode::kUnavailable || !channel->closed()) {
+        return Counted(std::move(result));
+      }
       last = result.status();
     }
     std::unique_lock<std::mutex> lock(mu_);
     const bool next =
         cv_.wait_until(lock, deadline, [&] { return stopping_ || (channel_ && generation_ != generation); });
-    if (!next) return UnavailableError("enclave did not come back in time: " + std::string(last.message()));
+    if (!next) return Counted(UnavailableError("enclave did not come back in time: " + std::string(last.message())));
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/business_metrics.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "crypto/p256.h"
@@ -47,6 +48,15 @@ ActionOutcome Failed(std::string error, bool retryable) {
   }
   out.error = std::move(error);
   return out;
+}
+
+std::string_view OutcomeName(ActionOutcome::Kind kind) {
+  switch (kind) {
+    case ActionOutcome::Kind::kSucceeded: return "succeeded";
+    case ActionOutcome::Kind::kFailed: return "failed";
+    case ActionOutcome::Kind::kPending: return "pending";
+  }
+  return "failed";
 }
 
 ActionOutcome Succeeded() {
@@ -219,9 +229,21 @@ ActionRunner::ActionRunner(ActionDeps deps, ActionOptions options) : deps_(deps)
 
 ActionOutcome ActionRunner::Run(const TriggerRecord& trigger, const RunRecord& run, uint32_t attempt) {
   if (attempt == 0) attempt = 1;
-  if (std::holds_alternative<FunctionAction>(trigger.spec.action)) return RunFunction(trigger, run, attempt);
-  if (std::holds_alternative<ContractAction>(trigger.spec.action)) return RunContract(trigger, run, attempt);
-  return RunWebhook(trigger, run, attempt);
+  // Lateness of the firing itself: a catch-up run is late by design, a retry by its backoff.
+  if (attempt == 1 && !run.catch_up && deps_.clock != nullptr) {
+    metrics::Automation().lateness.Observe({TriggerKindName(KindOf(trigger.spec.condition))},
+                                           double(deps_.clock->NowUnixMillis() - run.scheduled_at_ms) / 1000);
+  }
+  ActionOutcome out;
+  if (std::holds_alternative<FunctionAction>(trigger.spec.action)) {
+    out = RunFunction(trigger, run, attempt);
+  } else if (std::holds_alternative<ContractAction>(trigger.spec.action)) {
+    out = RunContract(trigger, run, attempt);
+  } else {
+    out = RunWebhook(trigger, run, attempt);
+  }
+  metrics::Automation().actions.Inc({ActionKindName(trigger.spec.action), OutcomeName(out.kind)});
+  return out;
 }
 
 bool ActionRunner::SafeToResume(const Action& action) {

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "chain_requests/request_store.h"
+#include "core/business_metrics.h"
 #include "core/log.h"
 #include "services/automation/sources.h"
 
@@ -136,6 +137,8 @@ bool ChainFollower::Impl::Record(const ChainBlock& block) {
       continue;
     }
     last_block.store(index);
+    metrics::ChainFollowers().block.Set({opts.cursor}, index);
+    metrics::ChainFollowers().block_time.Set({opts.cursor}, double(block.block.time_ms) / 1000);
     if (after_commit) after_commit(block);
     return true;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/business_metrics.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "services/automation/engine_internal.h"
@@ -58,6 +59,9 @@ Status Engine::Start() {
     RETURN_IF_ERROR(m.Resume(r, &runs));
   }
   m.timers.Start();
+  metrics::Automation().WatchEngine(this, [&m] {
+    return metrics::AutomationMetrics::EngineCounts{m.fired, m.succeeded, m.failed, m.retried};
+  });
   for (std::string& r : runs) m.Dispatch(std::move(r));
   log::Info("automation engine running", {{"triggers", active.size() - broken},
                                           {"timers", m.timers.size()},
@@ -67,6 +71,7 @@ Status Engine::Start() {
 }
 
 void Engine::Stop() {
+  metrics::Automation().UnwatchEngine(this);
   Impl& m = *impl_;
   {
     std::lock_guard lock(m.mu);

@@ -96,6 +96,12 @@ class Engine {
   // The outbox's listener (ActionRunner::kOutboxOwner): a contract run's transaction ended.
   void OnTransaction(const chain_tx::OutboxRecord& record);
 
+  // Brings the index in line with the store: triggers made active by another replica's API
+  // (whose engine is not started: it is not the leader, coord/lease.h) are indexed and armed,
+  // triggers it paused or deleted are dropped. Serve calls it every automation.sync_ms while
+  // this replica runs the singletons; a lone replica's own changes are in the index already.
+  Status Sync();
+
   // The pairs active price triggers follow (what the price watcher keeps observed).
   std::vector<std::string> PricePairs() const;
 

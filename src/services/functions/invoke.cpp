@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/business_metrics.h"
 #include "core/encoding.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -32,6 +33,18 @@ StatusOr<runtime::Trigger> TriggerFrom(const mesh::CallContext& call, std::strin
   if (name == "schedule") return runtime::Trigger::kSchedule;
   if (name == "chain_event") return runtime::Trigger::kChainEvent;
   return functions::FieldError("trigger", "trigger must be api, schedule or chain_event");
+}
+
+// An answered invocation in metrics: a run that failed is answered OK with a failed execution.
+void CountInvocation(const mesh::CallContext& call, const functionspb::InvokeFunctionRequest& request,
+                     const functionspb::Execution& execution, const Status& answer) {
+  auto trigger = TriggerFrom(call, request.trigger());
+  std::string_view outcome = metrics::OutcomeOf(answer);
+  if (answer.ok() && execution.status() != "succeeded") {
+    outcome = execution.error().code() == StatusCodeName(StatusCode::kDeadlineExceeded) ? "timeout" : "error";
+  }
+  metrics::Functions().invocations.Inc(
+      {runtime::TriggerName(trigger.ok() ? *trigger : runtime::Trigger::kApi), outcome});
 }
 
 }  // namespace
@@ -85,7 +98,8 @@ grpc::ServerUnaryReactor* FunctionsService::InvokeFunction(grpc::CallbackServerC
                                 const mesh::Pipeline::Done& done) {
         InvocationStarted();
         // Counted until answered, so that the service outlives every callback of the runtime.
-        mesh::Pipeline::Done finish = [this, done](const Status& s) {
+        mesh::Pipeline::Done finish = [this, done, call, request, response](const Status& s) {
+          CountInvocation(*call, *request, *response, s);  // before done: the response is gone after
           done(s);
           InvocationEnded();
         };
@@ -218,6 +232,7 @@ void FunctionsService::Finished(const runtime::Invocation& invocation, const gas
   writer_->Add(std::move(e), [this, hold, response, done, call](const Status& s, ExecutionRecord& stored) {
     mesh::ScopedCall scope(call.get());
     if (!s.ok()) return Settle(hold, std::nullopt, s.Annotate("storing execution " + stored.id), done, call);
+    metrics::Functions().execution_seconds.Observe({stored.trigger}, double(stored.duration_us) / 1e6);
     functions::ExecutionToProto(stored, /*full=*/true, response);
     // Only a run that succeeded is paid for, by the milliseconds it ran (rounded up); a function
     // that failed or ran out of time gives its hold back.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "chain_requests/request_store.h"
+#include "core/business_metrics.h"
 #include "core/crash_point.h"
 #include "core/encoding.h"
 #include "core/log.h"
@@ -281,6 +282,10 @@ void DepositWatcher::Impl::OnBlock(const neo::BlockEvent& event) {
     seen += outcome->seen.size();
     credited += outcome->credited.size();
     last_block.store(index);
+    for (const DepositRecord& d : outcome->credited) metrics::GasBank().Posted("deposit", d.amount);
+    metrics::GasBank().deposits_credited.Inc({}, outcome->credited.size());
+    metrics::ChainFollowers().block.Set({opts.cursor_name}, index);
+    metrics::ChainFollowers().block_time.Set({opts.cursor_name}, double(event.block.time_ms) / 1000);
     return;
   }
 }

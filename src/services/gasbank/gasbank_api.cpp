@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/business_metrics.h"
 #include "core/encoding.h"
 #include "services/gasbank/gasbank_service.h"
 #include "services/gasbank/usage.h"
@@ -197,6 +198,7 @@ Status GasBankService::Withdraw(const std::string& account, const mesh::CallCont
   StatusOr<gasbank::WithdrawalInfo> info =
       withdrawals->Request(account, request.to(), request.amount(), request.idempotency_key(), *outbox_);
   if (IsInsufficientFunds(info.status()) && info.status().details().empty()) {
+    metrics::GasBank().insufficient_funds.Inc({kIdentity});
     int64_t needed = 0;
     if (__builtin_add_overflow(request.amount(), options_.withdrawals.fee_reserve, &needed)) return info.status();
     return InsufficientFunds(account, needed,

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/business_metrics.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "neo/account.h"
@@ -52,6 +53,17 @@ StatusOr<int64_t> FeeOf(const gasbank::FeeSchedule& fees, const std::string& ope
     return FieldViolationError("units", std::string(fee.status().message()));
   }
   return fee.status();
+}
+
+// The open holds, for the metrics: counted here, once per expiry pass, and never on a scrape.
+void MeasureOpenHolds(store::Store& store) {
+  auto rows =
+      store.Query("SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM gasbank_holds WHERE state = 'open'");
+  if (!rows.ok() || rows->empty()) return;
+  StatusOr<int64_t> count = (*rows)[0].Int(0), held = (*rows)[0].Int(1);
+  if (!count.ok() || !held.ok()) return;
+  metrics::GasBank().holds_open.Set({}, double(*count));
+  metrics::GasBank().held.Set({}, double(*held));
 }
 
 void HoldToProto(const HoldInfo& hold, gasbankpb::GasHold* out) {
@@ -159,6 +171,7 @@ void GasBankService::ExpireLoop() {
     if (stopping_) break;
     lock.unlock();
     StatusOr<int> released = ledger_.Expire();
+    MeasureOpenHolds(store_);
     if (!released.ok()) {
       log::Warn("releasing expired holds failed; retrying", {{"error", released.status().ToString()}});
     } else if (*released > 0) {
@@ -275,7 +288,10 @@ Status GasBankService::Reserve(const std::string& account, const mesh::CallConte
   if (fee == 0 || !Charged(account)) return Status();  // nothing to hold: an empty hold id
   const int64_t ttl_ms = request.ttl_ms() != 0 ? request.ttl_ms() : options_.hold_ttl.count();
   StatusOr<HoldInfo> hold = ledger_.Reserve(account, fee, call.caller, request.reference(), key, ttl_ms);
-  if (IsInsufficientFunds(hold.status())) return InsufficientFunds(account, fee);
+  if (IsInsufficientFunds(hold.status())) {
+    metrics::GasBank().insufficient_funds.Inc({call.caller});
+    return InsufficientFunds(account, fee);
+  }
   RETURN_IF_ERROR(hold);
   HoldToProto(*hold, response);
   return Status();

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "core/business_metrics.h"
 #include "core/crash_point.h"
 #include "core/encoding.h"
 #include "core/ids.h"
@@ -42,6 +43,15 @@ constexpr std::string_view kUpdateBalance =
 constexpr std::string_view kInsertBalance =
     "INSERT INTO gasbank_balances (book, account_id, balance) VALUES (?, ?, ?) ON CONFLICT (book, account_id) DO "
     "NOTHING";
+
+// What an entry moved, for the metrics: the sum of its credits (its lines sum to zero).
+int64_t CreditsOf(const Entry& e) {
+  int64_t sum = 0;
+  for (const Line& l : e.lines) {
+    if (l.amount > 0 && __builtin_add_overflow(sum, l.amount, &sum)) return kMaxAmount;
+  }
+  return sum;
+}
 
 Status CheckText(std::string_view field, const std::string& value, size_t max, bool required) {
   if (required && value.empty()) return FieldViolationError(field, std::string(field) + " is required");
@@ -296,6 +306,7 @@ StatusOr<Posted> Ledger::Post(const Entry& entry) {
     return Status::Ok();
   });
   RETURN_IF_ERROR(status);
+  if (!posted.replay) metrics::GasBank().Posted(entry.kind, CreditsOf(entry));
   return posted;
 }
 
@@ -356,6 +367,8 @@ StatusOr<HoldInfo> Ledger::Reserve(const std::string& account, int64_t amount, c
     return Status::Ok();
   });
   RETURN_IF_ERROR(status);
+  // A hold made by this call, not one its key found (created earlier: a retry, a restart).
+  if (hold.created_at_ms == now_ms) metrics::GasBank().Posted("hold", amount);
   return hold;
 }
 
@@ -400,6 +413,8 @@ StatusOr<HoldInfo> Ledger::Close(const std::string& hold_id, int64_t charged, bo
     return Status::Ok();
   });
   RETURN_IF_ERROR(status);
+  metrics::GasBank().Posted(kind, hold.amount);
+  if (hold.charged > 0) metrics::GasBank().charged.Inc({hold.service}, uint64_t(hold.charged));
   return hold;
 }
 

@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/business_metrics.h"
 #include "core/crash_point.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -216,6 +217,8 @@ StatusOr<WithdrawalInfo> Withdrawals::Request(const std::string& account, const 
   if (!status.ok() && raced) status = store::RunInTransaction(store_, store::TxMode::kWrite, request);
   RETURN_IF_ERROR(status);
   if (created) {
+    metrics::GasBank().Posted("withdrawal", amount);
+    metrics::GasBank().Posted("hold", reserve);
     CrashPoint("gasbank.withdrawal.after_request");
     outbox.Wake();
     log::Info("gasbank withdrawal requested",
@@ -331,6 +334,9 @@ StatusOr<bool> Withdrawals::Apply(const chain_tx::OutboxRecord& record) {
   });
   RETURN_IF_ERROR(status);
   if (applied) {
+    metrics::GasBank().Posted(halt ? "withdrawal_settle" : "withdrawal_return", w.amount);
+    metrics::GasBank().Posted(on_chain ? "settle" : "release", w.fee_reserved);
+    if (w.fee_charged > 0) metrics::GasBank().charged.Inc({kService}, uint64_t(w.fee_charged));
     CrashPoint("gasbank.withdrawal.after_apply");
     log::Info("gasbank withdrawal " + w.state, {{"id", w.id},
                                                 {"account", w.account},

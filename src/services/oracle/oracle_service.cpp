@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "core/business_metrics.h"
 #include "core/encoding.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -335,6 +336,7 @@ StatusOr<oraclepb::OracleRequest> OracleService::Run(const std::string& account,
     (void)charger_.Release(hold);
     return s;
   }
+  metrics::Oracle().requests.Inc({"api", shown.code()});
   // Paid for only when it succeeded; an outcome that failed (a source, the consensus, the
   // function, the enclave) gives the hold back.
   if (shown.status() == "succeeded") {
@@ -454,7 +456,11 @@ Status OracleService::RunDetached(const oraclepb::CreateOracleRequestRequest& re
   *p.run.mutable_chain() = run.chain();
   if (run.max_result_bytes() > 0)
     p.run.set_max_result_bytes(std::min(run.max_result_bytes(), p.run.max_result_bytes()));
-  bool queued = work_->TrySubmit([this, run = std::move(p.run), done = std::move(done)] { done(enclave_.run(run)); });
+  bool queued = work_->TrySubmit([this, run = std::move(p.run), done = std::move(done)] {
+    auto outcome = enclave_.run(run);
+    metrics::Oracle().requests.Inc({"chain", outcome.ok() ? CodeName(outcome->code()) : "Error"});
+    done(std::move(outcome));
+  });
   if (!queued) return Busy();
   return Status();
 }

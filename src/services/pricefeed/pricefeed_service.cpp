@@ -4,6 +4,7 @@
 #include <cctype>
 #include <utility>
 
+#include "core/business_metrics.h"
 #include "core/encoding.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -54,6 +55,25 @@ Status PriceFeedService::Start(chain_tx::Outbox* outbox, bool poll) {
   }
   outbox_ = outbox;
   RETURN_IF_ERROR(Load());
+  // Each followed pair's staleness, and the shortest heartbeat of its feeds, at every scrape.
+  metrics::PriceFeed().staleness.AddCallback(this, [this, since = clock_.NowUnixMillis()](metrics::Sink& out) {
+    std::lock_guard lock(mu_);
+    for (const std::string& pair : Followed()) {
+      const auto it = pairs_.find(pair);
+      if (it == pairs_.end()) continue;
+      const int64_t priced = it->second.report ? it->second.report->timestamp_ms() : since;
+      out.Add({pair}, double(clock_.NowUnixMillis() - priced) / 1000);
+    }
+  });
+  metrics::PriceFeed().heartbeat.AddCallback(this, [this](metrics::Sink& out) {
+    std::lock_guard lock(mu_);
+    std::map<std::string_view, int64_t> shortest;
+    for (const auto& [id, f] : feeds_) {
+      auto it = shortest.emplace(f.pair, f.policy.heartbeat_ms).first;
+      it->second = std::min(it->second, f.policy.heartbeat_ms);
+    }
+    for (const auto& [pair, ms] : shortest) out.Add({pair}, double(ms) / 1000);
+  });
   if (poll) poller_ = std::thread([this] { PollLoop(); });
   log::Info("price feed running", {{"pairs", std::to_string(options_.pairs.size())},
                                    {"feeds", std::to_string(feeds_.size())},
@@ -63,6 +83,8 @@ Status PriceFeedService::Start(chain_tx::Outbox* outbox, bool poll) {
 }
 
 void PriceFeedService::Stop() {
+  metrics::PriceFeed().staleness.RemoveCallbacks(this);
+  metrics::PriceFeed().heartbeat.RemoveCallbacks(this);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -235,6 +257,8 @@ Status PriceFeedService::RunRound(const std::string& pair) {
     observed = std::move(failed);
   }
   Status s = Commit(pair, round, *observed);
+  for (const auto& src : observed->sources()) metrics::PriceFeed().venue_quotes.Inc({src.venue(), src.status()});
+  metrics::PriceFeed().rounds.Inc({pair, !s.ok() ? "error" : observed->ok() ? "ok" : "degraded"});
   {
     std::lock_guard lock(mu_);
     PairState& st = pairs_.at(pair);
@@ -423,6 +447,7 @@ Status PriceFeedService::Commit(const std::string& pair, int64_t round, const v1
   }
   if (was_degraded) log::Info("price feed recovered its quorum", {{"pair", pair}, {"round", std::to_string(round)}});
   for (const Publication& p : publications) {
+    metrics::PriceFeed().updates.Inc({pair, pricefeed::TriggerName(p.decision.trigger)});
     log::Info("price update", {{"feed", p.feed->id},
                                {"pair", pair},
                                {"round", std::to_string(round)},

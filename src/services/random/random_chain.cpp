@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/business_metrics.h"
 #include "services/random/random_core.h"
 
 namespace neosl::services::random {
@@ -50,6 +51,7 @@ StatusOr<chain_requests::ChainAnswer> Answer(RandomService& service, const Resul
   ASSIGN_OR_RETURN(std::vector<uint8_t> result,
                    ChainResult(request_id, drawn.words, drawn.vrf.output, drawn.vrf.proof, drawn.alpha));
   ASSIGN_OR_RETURN(crypto::Signature signature, sign(result));
+  metrics::Random().words.Inc({"chain"}, drawn.words.size());
   return chain_requests::ChainAnswer::Success(std::move(result),
                                               std::vector<uint8_t>(signature.begin(), signature.end()));
 }
@@ -60,6 +62,7 @@ chain_requests::ServiceHandler ChainHandler(RandomService& service, ResultSigner
   return [&service, sign = std::move(sign)](const chain_requests::ChainRequest& request,
                                             const std::function<void(chain_requests::ChainAnswer)>& done) {
     auto answer = Answer(service, sign, request);
+    metrics::Random().requests.Inc({"chain", metrics::OutcomeOf(answer.status())});
     done(answer.ok() ? std::move(*answer) : chain_requests::ChainAnswer::FromStatus(answer.status()));
   };
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/business_metrics.h"
 #include "core/encoding.h"
 #include "core/ids.h"
 #include "crypto/ecvrf.h"
@@ -21,6 +22,13 @@ constexpr size_t kQueue = 1024;  // requests waiting for those threads before RE
 Status Busy() {
   return ResourceExhaustedError("the random service is busy; retry later")
       .WithDetail(ErrorDetail{"QuotaFailure", {}}.Add("resource", "random service queue"));
+}
+
+// An API request's answer, counted once it is final (stored, or refused).
+Status Counted(Status answer, int num_words) {
+  metrics::Random().requests.Inc({"api", metrics::OutcomeOf(answer)});
+  if (answer.ok()) metrics::Random().words.Inc({"api"}, uint64_t(num_words));
+  return answer;
 }
 
 StatusOr<AccountId> CallerAccount(const mesh::CallContext& call) {
@@ -85,9 +93,9 @@ grpc::ServerUnaryReactor* RandomService::GenerateRandom(grpc::CallbackServerCont
                                                         const mesh::Pipeline::Done& done) {
                                 bool queued = work_->TrySubmit([this, call, request, response, done] {
                                   mesh::ScopedCall scope(call.get());
-                                  done(Generate(*call, *request, response));
+                                  done(Counted(Generate(*call, *request, response), request->num_words()));
                                 });
-                                if (!queued) done(Busy());
+                                if (!queued) done(Counted(Busy(), 0));
                               });
 }
 
@@ -101,8 +109,11 @@ grpc::ServerUnaryReactor* RandomService::GetRandom(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* RandomService::VerifyRandom(grpc::CallbackServerContext* ctx,
                                                       const randompb::VerifyRandomRequest* request,
                                                       randompb::VerifyRandomResponse* response) {
-  return pipeline_.Unary(ctx, kIdentity, "VerifyRandom",
-                         [&](const mesh::CallContext&) { return VerifyRandomProof(*request, response); });
+  return pipeline_.Unary(ctx, kIdentity, "VerifyRandom", [&](const mesh::CallContext&) {
+    Status s = VerifyRandomProof(*request, response);
+    metrics::Random().verifications.Inc({!s.ok() ? "refused" : response->valid() ? "valid" : "invalid"});
+    return s;
+  });
 }
 
 StatusOr<RandomService::Drawn> RandomService::Draw(std::string_view account, std::string_view request_id,

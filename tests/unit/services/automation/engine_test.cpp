@@ -550,5 +550,46 @@ TEST_F(EngineTest, PriceTriggersFireOnCrossingsFromATestPriceSource) {
   EXPECT_EQ(Received().size(), 1u);
 }
 
+// Another replica's API (an engine on the same store that is not started: it does not lead)
+// changes triggers; the leader's engine learns of them at its next Sync and fires accordingly.
+TEST_F(EngineTest, SyncPicksUpTriggersAnotherReplicasApiChanged) {
+  EngineOptions o;
+  o.max_triggers_per_account = 100;
+  Engine follower(std::move(o), *store_, *actions_, clock_, random_);
+  const int64_t start = clock_.NowUnixMillis() + 1'000;
+  auto made = follower.Create(kAccount, Interval(1'000, start), /*paused=*/false);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  const std::string id = made->id;
+
+  Advance(1'000ms);
+  engine_->WaitIdle();
+  EXPECT_TRUE(Runs(id).empty()) << "the leader fired a trigger it had not synced";
+  ASSERT_TRUE(engine_->Sync().ok());
+  Advance(1ms);  // the missed time is due at once
+  ASSERT_TRUE(WaitForFinalRuns(id, 1));
+  EXPECT_EQ(Runs(id)[0].id, id + ":t:" + std::to_string(start));
+
+  // Paused through the follower: dropped at the next Sync, nothing fires after it.
+  ASSERT_TRUE(follower.Pause(kAccount, id).ok());
+  ASSERT_TRUE(engine_->Sync().ok());
+  Advance(5'000ms);
+  engine_->WaitIdle();
+  EXPECT_EQ(Runs(id).size(), 1u);
+
+  // Resumed, then deleted through the follower.
+  ASSERT_TRUE(follower.Resume(kAccount, id).ok());
+  ASSERT_TRUE(engine_->Sync().ok());
+  Advance(1'000ms);
+  ASSERT_TRUE(WaitForFinalRuns(id, 2));
+  ASSERT_TRUE(follower.Delete(kAccount, id).ok());
+  ASSERT_TRUE(engine_->Sync().ok());
+  Advance(5'000ms);
+  engine_->WaitIdle();
+  EXPECT_EQ(Received().size(), 2u);
+  // A Sync with nothing new changes nothing.
+  ASSERT_TRUE(engine_->Sync().ok());
+  EXPECT_EQ(engine_->stats().fired, 2u);
+}
+
 }  // namespace
 }  // namespace neosl::automation

@@ -1,0 +1,69 @@
+// What neosl itself knows, for deploy_manifests_test.cpp: its configuration keys and their
+// variables, its roles, the mesh authorization policy; and the configuration a container of
+// the manifests would start with (its config file, NEOSL_* variables and flags, through the real
+// loader).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "unit/deploy/manifests.h"
+
+namespace neosl::deploy_test {
+
+// TODO(#14): configuration keys and roles that other work of issue #14 is adding at the same time
+// as these manifests, accepted as if they existed. Remove each entry once it exists (the test
+// prints a note when one does). Pending keys may be set only through NEOSL_* variables, since
+// the config file is loaded by the real loader, which refuses unknown keys.
+//   automation   the automation role of `neosl serve --role` (MeshRoles() in mesh_host.cpp)
+// (observability.listen and store.postgres.dsn were pending too and have landed.)
+inline const std::set<std::string> kPendingKeys = {};
+inline const std::set<std::string> kPendingRoles = {"automation"};
+
+// Every configuration key (dotted path) of the embedded defaults.
+const std::set<std::string>& KnownKeys();
+// NEOSL_* variable → key, for every known key and every pending one.
+const std::map<std::string, std::string>& KeyOfVariable();
+// The roles `neosl serve --role` accepts (MeshRoles() in apps/neosl/mesh_host.cpp), without the
+// pending ones; empty when that list cannot be found.
+std::set<std::string> KnownRoles();
+// caller → target pairs of deploy/mesh/policy.yaml.
+std::set<std::pair<std::string, std::string>> PolicyPairs(std::string* error);
+
+// The Secret templates of deploy/k8s/secrets/: name → key → placeholder value.
+const std::map<std::string, std::map<std::string, std::string>>& SecretTemplates();
+
+// A container running `neosl serve` (its image is neosl), with the configuration it would load.
+struct ServeContainer {
+  const PodTemplate* pod;
+  YAML::Node node;
+  std::string where;                          // file: Deployment name container name
+  std::string role;                           // --role or NEOSL_MESH_ROLE; "" when neither
+  std::map<std::string, std::string> env;     // resolved like the kubelet would ($(VAR), refs)
+  std::map<std::string, std::string> flags;   // key → value from the args
+  std::optional<std::string> config_file;     // the text of the file NEOSL_CONFIG / --config names
+  std::string load_error;                     // Config::Load's refusal, if any
+  std::vector<std::string> unused_env;        // NEOSL_* variables that matched no key
+  std::map<std::string, std::string> values;  // effective configuration, key → text
+  std::vector<std::string> problems;          // references that could not be resolved
+
+  // The effective value of `key` (a pending key: its variable, if set); "" when unset.
+  std::string Value(const std::string& key) const;
+};
+
+// The serve containers of `build`, each loaded through neosl::Config::Load.
+std::vector<ServeContainer> ServeContainers(const Build& build, const std::vector<PodTemplate>& pods);
+
+// The text a pod would see at `path` through a ConfigMap or Secret volume, else nullopt and `why`.
+std::optional<std::string> FileThroughMounts(const Build& build, const PodTemplate& pod, const YAML::Node& container,
+                                             const std::string& path, std::string* why);
+
+// The container ports of a pod template: name → number, and the numbers.
+std::map<std::string, int> NamedPorts(const PodTemplate& pod);
+std::set<int> PortNumbers(const PodTemplate& pod);
+
+}  // namespace neosl::deploy_test
