@@ -34,6 +34,46 @@ inline std::string GasTransfer(neo::TransactionSender& sender, const neo::UInt16
   return outcome.ok() ? outcome->hash.ToString() : "";
 }
 
+// SampleConsumer.request(service, payload) sent by `sender`; the request id ("" with a test
+// failure).
+inline std::string SampleConsumerRequest(neo::TransactionSender& sender, const std::string& service,
+                                         const std::string& payload) {
+  neo::ScriptBuilder sb;
+  sb.EmitContractCall(*neo::UInt160::Parse(kSampleConsumer), "request", neo::CallFlags::All,
+                      {*neo::ContractParam::String(service),
+                       neo::ContractParam::Bytes(std::vector<uint8_t>(payload.begin(), payload.end()))});
+  auto outcome = sender.Execute(sb.Take());
+  EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
+  if (!outcome.ok()) return "";
+  for (const auto& n : outcome->notifications) {
+    if (n.event_name != "ServiceRequest") continue;
+    auto items = n.state.AsArray();
+    if (!items.ok()) break;
+    auto text = (*items)[0].IntegerText();
+    return text.ok() ? *text : "";
+  }
+  ADD_FAILURE() << "no ServiceRequest notification";
+  return "";
+}
+
+// SampleConsumer.getResponse(id) once answered: [code, result, signature, responder]; nullopt
+// after `within`.
+inline std::optional<std::vector<neo::RpcStackItem>> SampleConsumerResponse(
+    neo::RpcClient& rpc, const std::string& id, std::chrono::milliseconds within = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = rpc.InvokeFunction(
+        *neo::UInt160::Parse(kSampleConsumer), "getResponse",
+        neo::ContractParamsJson(std::vector{neo::ContractParam::Int(*neo::BigInteger::FromDecimal(id))}), {});
+    if (r.ok() && !r->stack.empty()) {
+      auto items = r->stack[0].AsArray();
+      if (items.ok() && items->size() == 4) return *items;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polls the chain, bounded above
+  }
+  return std::nullopt;
+}
+
 // A client of the devchain of the `neosl serve` whose data directory is `data_dir`, sending as
 // development wallet 0.
 struct DevchainClient {
@@ -94,37 +134,12 @@ class ChainServerTest : public ServerTest {
 
   // SampleConsumer.request(service, payload) from dev wallet 0; the request id ("" on failure).
   std::string Request(const std::string& service, const std::string& payload) {
-    neo::ScriptBuilder sb;
-    sb.EmitContractCall(*neo::UInt160::Parse(kSampleConsumer), "request", neo::CallFlags::All,
-                        {*neo::ContractParam::String(service),
-                         neo::ContractParam::Bytes(std::vector<uint8_t>(payload.begin(), payload.end()))});
-    auto outcome = sender_->Execute(sb.Take());
-    EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
-    if (!outcome.ok()) return "";
-    for (const auto& n : outcome->notifications) {
-      if (n.event_name != "ServiceRequest") continue;
-      auto items = n.state.AsArray();
-      if (!items.ok()) break;
-      auto text = (*items)[0].IntegerText();
-      return text.ok() ? *text : "";
-    }
-    return "";
+    return SampleConsumerRequest(*sender_, service, payload);
   }
 
   // getResponse(id) once answered: [code, result, signature, responder]; nullopt after 30 s.
   std::optional<std::vector<neo::RpcStackItem>> Response(const std::string& id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = rpc_->InvokeFunction(
-          *neo::UInt160::Parse(kSampleConsumer), "getResponse",
-          neo::ContractParamsJson(std::vector{neo::ContractParam::Int(*neo::BigInteger::FromDecimal(id))}), {});
-      if (r.ok() && !r->stack.empty()) {
-        auto items = r->stack[0].AsArray();
-        if (items.ok() && items->size() == 4) return *items;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polls the chain, bounded above
-    }
-    return std::nullopt;
+    return SampleConsumerResponse(*rpc_, id);
   }
 
   SecureRandom& random_ = SecureRandom::Instance();

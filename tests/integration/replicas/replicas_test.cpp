@@ -109,39 +109,10 @@ class ReplicasTest : public ::testing::Test {
   }
 
   // SampleConsumer.request("random", "{}") from dev wallet 0; the request id.
-  std::string Request() {
-    neo::ScriptBuilder sb;
-    const std::string payload = "{}";
-    sb.EmitContractCall(*neo::UInt160::Parse(kSampleConsumer), "request", neo::CallFlags::All,
-                        {*neo::ContractParam::String("random"),
-                         neo::ContractParam::Bytes(std::vector<uint8_t>(payload.begin(), payload.end()))});
-    auto outcome = sender_->Execute(sb.Take());
-    EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
-    if (!outcome.ok()) return "";
-    for (const auto& n : outcome->notifications) {
-      if (n.event_name != "ServiceRequest") continue;
-      auto items = n.state.AsArray();
-      if (!items.ok()) break;
-      auto text = (*items)[0].IntegerText();
-      return text.ok() ? *text : "";
-    }
-    ADD_FAILURE() << "no ServiceRequest notification";
-    return "";
-  }
+  std::string Request() { return SampleConsumerRequest(*sender_, "random", "{}"); }
 
   bool Answered(const std::string& id, std::chrono::seconds within) {
-    const auto deadline = std::chrono::steady_clock::now() + within;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = rpc_->InvokeFunction(
-          *neo::UInt160::Parse(kSampleConsumer), "getResponse",
-          neo::ContractParamsJson(std::vector{neo::ContractParam::Int(*neo::BigInteger::FromDecimal(id))}), {});
-      if (r.ok() && !r->stack.empty()) {
-        auto items = r->stack[0].AsArray();
-        if (items.ok() && items->size() == 4) return true;
-      }
-      std::this_thread::sleep_for(50ms);  // polls the chain, bounded by the deadline
-    }
-    return false;
+    return SampleConsumerResponse(*rpc_, id, within).has_value();
   }
 
   // Transactions sent by `account` in blocks [from, tip], with whether each HALTed.
@@ -242,6 +213,11 @@ TEST_F(ReplicasTest, ACleanStopHandsTheLeaseOverAtOnce) {
   EXPECT_EQ(Holder(), std::make_pair(b_id, int64_t{2}));
   // Released, not expired: within the follower's retry interval, far under the lease's ttl.
   EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 2500ms);
+  // The lease row changes before the new leader has started its singletons: wait for that, bounded.
+  while (b->Logs().find("running the singletons") == std::string::npos &&
+         std::chrono::steady_clock::now() < stopped_at + 20s) {
+    std::this_thread::sleep_for(20ms);
+  }
   EXPECT_NE(b->Logs().find("running the singletons"), std::string::npos);
   EXPECT_EQ(b->Stop(), 0);
 }
