@@ -93,10 +93,13 @@ KeyHash KeyHasher::Hash(std::string_view token) const {
 
 StatusOr<Account> AccountStore::CreateAccount(std::string name) {
   Account a{AccountId::Generate(random_), std::move(name), false, clock_.NowUnixMillis()};
-  ASSIGN_OR_RETURN(auto tx, store_.Begin(store::TxMode::kWrite));
-  RETURN_IF_ERROR(tx->Exec("INSERT INTO accounts (id, name, platform, created_at_ms) VALUES (?, ?, 0, ?)",
-                           {a.id.str(), a.name, a.created_at_ms}));
-  RETURN_IF_ERROR(tx->Commit());
+  const Status written = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) {
+    return tx
+        .Exec("INSERT INTO accounts (id, name, platform, created_at_ms) VALUES (?, ?, 0, ?)",
+              {a.id.str(), a.name, a.created_at_ms})
+        .status();
+  });
+  RETURN_IF_ERROR(written);
   return a;
 }
 
@@ -143,17 +146,20 @@ StatusOr<IssuedKey> AccountStore::InsertKey(store::Transaction& tx, const Accoun
 StatusOr<IssuedKey> AccountStore::CreateKey(const AccountId& account, std::string name, std::vector<Role> roles) {
   std::sort(roles.begin(), roles.end(), [](Role a, Role b) { return a > b; });
   roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
-  ASSIGN_OR_RETURN(auto tx, store_.Begin(store::TxMode::kWrite));
-  ASSIGN_OR_RETURN(auto row, tx->QueryOptional("SELECT platform FROM accounts WHERE id = ?", {account.str()}));
-  if (!row) return NotFoundError("account " + account.str() + " not found");
-  ASSIGN_OR_RETURN(int64_t platform, row->Int(0));
-  bool wants_admin = std::find(roles.begin(), roles.end(), Role::kAdmin) != roles.end();
-  if (wants_admin != (platform != 0)) {
-    return InvalidArgumentError(platform ? "keys of the platform account carry exactly the admin role"
-                                         : "the admin role belongs to the platform account only");
-  }
-  ASSIGN_OR_RETURN(IssuedKey key, InsertKey(*tx, account, std::move(name), roles));
-  RETURN_IF_ERROR(tx->Commit());
+  IssuedKey key;
+  const Status written = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto row, tx.QueryOptional("SELECT platform FROM accounts WHERE id = ?", {account.str()}));
+    if (!row) return NotFoundError("account " + account.str() + " not found");
+    ASSIGN_OR_RETURN(int64_t platform, row->Int(0));
+    bool wants_admin = std::find(roles.begin(), roles.end(), Role::kAdmin) != roles.end();
+    if (wants_admin != (platform != 0)) {
+      return InvalidArgumentError(platform ? "keys of the platform account carry exactly the admin role"
+                                           : "the admin role belongs to the platform account only");
+    }
+    ASSIGN_OR_RETURN(key, InsertKey(tx, account, name, roles));
+    return Status();
+  });
+  RETURN_IF_ERROR(written);
   return key;
 }
 
@@ -177,24 +183,26 @@ StatusOr<std::vector<ApiKeyRecord>> AccountStore::ListKeys(const AccountId& acco
 }
 
 StatusOr<ApiKeyRecord> AccountStore::RevokeKey(const ApiKeyId& id) {
-  ASSIGN_OR_RETURN(auto tx, store_.Begin(store::TxMode::kWrite));
-  ASSIGN_OR_RETURN(auto row,
-                   tx->QueryOptional("SELECT " + std::string(kKeyColumns) + " FROM api_keys WHERE id = ?", {id.str()}));
-  if (!row) return NotFoundError("API key " + id.str() + " not found");
-  ASSIGN_OR_RETURN(ApiKeyRecord key, KeyFromRow(*row));
-  if (key.revoked_at_ms) return key;
-  if (std::find(key.roles.begin(), key.roles.end(), Role::kAdmin) != key.roles.end()) {
-    ASSIGN_OR_RETURN(auto live, tx->QueryOne("SELECT COUNT(*) FROM api_keys WHERE account_id = ? AND "
-                                             "revoked_at_ms IS NULL",
-                                             {key.account_id.str()}));
-    ASSIGN_OR_RETURN(int64_t n, live.Int(0));
-    if (n <= 1) {
-      return FailedPreconditionError("this is the platform's last admin key; create another before revoking it");
+  ApiKeyRecord key;
+  const Status written = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(
+        auto row, tx.QueryOptional("SELECT " + std::string(kKeyColumns) + " FROM api_keys WHERE id = ?", {id.str()}));
+    if (!row) return NotFoundError("API key " + id.str() + " not found");
+    ASSIGN_OR_RETURN(key, KeyFromRow(*row));
+    if (key.revoked_at_ms) return Status();
+    if (std::find(key.roles.begin(), key.roles.end(), Role::kAdmin) != key.roles.end()) {
+      ASSIGN_OR_RETURN(auto live, tx.QueryOne("SELECT COUNT(*) FROM api_keys WHERE account_id = ? AND "
+                                              "revoked_at_ms IS NULL",
+                                              {key.account_id.str()}));
+      ASSIGN_OR_RETURN(int64_t n, live.Int(0));
+      if (n <= 1) {
+        return FailedPreconditionError("this is the platform's last admin key; create another before revoking it");
+      }
     }
-  }
-  key.revoked_at_ms = clock_.NowUnixMillis();
-  RETURN_IF_ERROR(tx->Exec("UPDATE api_keys SET revoked_at_ms = ? WHERE id = ?", {*key.revoked_at_ms, id.str()}));
-  RETURN_IF_ERROR(tx->Commit());
+    key.revoked_at_ms = clock_.NowUnixMillis();
+    return tx.Exec("UPDATE api_keys SET revoked_at_ms = ? WHERE id = ?", {*key.revoked_at_ms, id.str()}).status();
+  });
+  RETURN_IF_ERROR(written);
   return key;
 }
 
@@ -210,24 +218,32 @@ StatusOr<std::optional<AccountStore::StoredKey>> AccountStore::FindForAuth(const
 }
 
 StatusOr<std::optional<IssuedKey>> AccountStore::BootstrapAdmin() {
-  ASSIGN_OR_RETURN(auto tx, store_.Begin(store::TxMode::kWrite));
-  ASSIGN_OR_RETURN(auto existing,
-                   tx->QueryOptional("SELECT a.id FROM accounts a JOIN api_keys k ON k.account_id = a.id "
-                                     "WHERE a.platform = 1 AND k.revoked_at_ms IS NULL LIMIT 1"));
-  if (existing) return std::optional<IssuedKey>();
-  ASSIGN_OR_RETURN(auto platform, tx->QueryOptional("SELECT id FROM accounts WHERE platform = 1 LIMIT 1"));
-  AccountId account;
-  if (platform) {
-    ASSIGN_OR_RETURN(std::string id, platform->Text(0));
-    account = AccountId(std::move(id));
-  } else {
-    account = AccountId::Generate(random_);
-    RETURN_IF_ERROR(tx->Exec("INSERT INTO accounts (id, name, platform, created_at_ms) VALUES (?, 'platform', 1, ?)",
-                             {account.str(), clock_.NowUnixMillis()}));
-  }
-  ASSIGN_OR_RETURN(IssuedKey key, InsertKey(*tx, account, "admin", {Role::kAdmin}));
-  RETURN_IF_ERROR(tx->Commit());
-  return std::optional<IssuedKey>(std::move(key));
+  // Replicas starting together on one store race here: serialisable writes (and the retry of an
+  // aborted one) make exactly one of them create the platform's admin key.
+  std::optional<IssuedKey> issued;
+  const Status written = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    issued.reset();
+    ASSIGN_OR_RETURN(auto existing,
+                     tx.QueryOptional("SELECT a.id FROM accounts a JOIN api_keys k ON k.account_id = a.id "
+                                      "WHERE a.platform = 1 AND k.revoked_at_ms IS NULL LIMIT 1"));
+    if (existing) return Status();
+    ASSIGN_OR_RETURN(auto platform, tx.QueryOptional("SELECT id FROM accounts WHERE platform = 1 LIMIT 1"));
+    AccountId account;
+    if (platform) {
+      ASSIGN_OR_RETURN(std::string id, platform->Text(0));
+      account = AccountId(std::move(id));
+    } else {
+      account = AccountId::Generate(random_);
+      RETURN_IF_ERROR(tx.Exec("INSERT INTO accounts (id, name, platform, created_at_ms) VALUES (?, 'platform', 1, ?)",
+                              {account.str(), clock_.NowUnixMillis()})
+                          .status());
+    }
+    ASSIGN_OR_RETURN(IssuedKey key, InsertKey(tx, account, "admin", {Role::kAdmin}));
+    issued = std::move(key);
+    return Status();
+  });
+  RETURN_IF_ERROR(written);
+  return issued;
 }
 
 }  // namespace neosl::gateway

@@ -22,24 +22,6 @@ CREATE TABLE api_keys (
   revoked_at_ms INTEGER
 );
 CREATE INDEX api_keys_by_account ON api_keys(account_id, created_at_ms);
-)sql",
-       R"sql(
-CREATE TABLE accounts (
-  id            TEXT PRIMARY KEY,
-  name          TEXT NOT NULL,
-  platform      BIGINT NOT NULL DEFAULT 0 CHECK (platform IN (0, 1)),
-  created_at_ms BIGINT NOT NULL
-);
-CREATE TABLE api_keys (
-  id            TEXT PRIMARY KEY,
-  account_id    TEXT NOT NULL REFERENCES accounts(id),
-  name          TEXT NOT NULL,
-  roles         TEXT NOT NULL,
-  secret_hash   BYTEA NOT NULL,
-  created_at_ms BIGINT NOT NULL,
-  revoked_at_ms BIGINT
-);
-CREATE INDEX api_keys_by_account ON api_keys(account_id, created_at_ms);
 )sql"},
       // Secrets (docs/secrets.md): values only as enclave ciphertext, every version kept until
       // the secret is deleted; and the per-account, hash-chained audit log with its signed
@@ -85,46 +67,6 @@ CREATE TABLE audit_checkpoints (
   at_ms          INTEGER NOT NULL,
   PRIMARY KEY (account_id, seq)
 );
-)sql",
-       R"sql(
-CREATE TABLE secrets (
-  account_id     TEXT NOT NULL,
-  name           TEXT NOT NULL,
-  version        BIGINT NOT NULL CHECK (version >= 1),
-  created_at_ms  BIGINT NOT NULL,
-  rotated_at_ms  BIGINT,
-  PRIMARY KEY (account_id, name)
-);
-CREATE TABLE secret_versions (
-  account_id     TEXT NOT NULL,
-  name           TEXT NOT NULL,
-  version        BIGINT NOT NULL CHECK (version >= 1),
-  ciphertext     BYTEA NOT NULL,
-  created_at_ms  BIGINT NOT NULL,
-  PRIMARY KEY (account_id, name, version),
-  FOREIGN KEY (account_id, name) REFERENCES secrets(account_id, name) ON DELETE CASCADE
-);
-CREATE TABLE audit_log (
-  account_id     TEXT NOT NULL,
-  seq            BIGINT NOT NULL CHECK (seq >= 1),
-  at_ms          BIGINT NOT NULL,
-  action         TEXT NOT NULL,
-  subject        TEXT NOT NULL,
-  actor          TEXT NOT NULL,
-  details        TEXT NOT NULL,
-  prev_hash      BYTEA NOT NULL,
-  hash           BYTEA NOT NULL,
-  PRIMARY KEY (account_id, seq)
-);
-CREATE TABLE audit_checkpoints (
-  account_id     TEXT NOT NULL,
-  seq            BIGINT NOT NULL,
-  hash           BYTEA NOT NULL,
-  signature      BYTEA NOT NULL,
-  public_key     BYTEA NOT NULL,
-  at_ms          BIGINT NOT NULL,
-  PRIMARY KEY (account_id, seq)
-);
 )sql"},
       // Which functions may read which secrets (docs/secrets.md, "Access control"). A grant
       // names the secret, not a row of `secrets`: it outlives a delete, and a secret created
@@ -136,16 +78,6 @@ CREATE TABLE secret_grants (
   function_id    TEXT NOT NULL,
   name           TEXT NOT NULL,
   granted_at_ms  INTEGER NOT NULL,
-  PRIMARY KEY (account_id, function_id, name)
-);
-CREATE INDEX secret_grants_by_name ON secret_grants(account_id, name);
-)sql",
-       R"sql(
-CREATE TABLE secret_grants (
-  account_id     TEXT NOT NULL,
-  function_id    TEXT NOT NULL,
-  name           TEXT NOT NULL,
-  granted_at_ms  BIGINT NOT NULL,
   PRIMARY KEY (account_id, function_id, name)
 );
 CREATE INDEX secret_grants_by_name ON secret_grants(account_id, name);
@@ -205,57 +137,6 @@ CREATE TABLE executions (
   signing_key      BLOB NOT NULL
 );
 CREATE UNIQUE INDEX executions_by_function ON executions(function_id, seq DESC);
-)sql",
-       R"sql(
-CREATE TABLE functions (
-  id               TEXT PRIMARY KEY,
-  account_id       TEXT NOT NULL,
-  name             TEXT NOT NULL,
-  current_version  BIGINT NOT NULL CHECK (current_version >= 1),
-  execution_seq    BIGINT NOT NULL DEFAULT 0,
-  created_at_ms    BIGINT NOT NULL,
-  UNIQUE (account_id, name)
-);
-CREATE TABLE function_versions (
-  function_id      TEXT NOT NULL,
-  version          BIGINT NOT NULL CHECK (version >= 1),
-  source           TEXT NOT NULL,
-  source_hash      BYTEA NOT NULL,
-  secrets          TEXT NOT NULL,
-  timeout_ms       BIGINT NOT NULL,
-  memory_mb        BIGINT NOT NULL,
-  description      TEXT NOT NULL,
-  created_at_ms    BIGINT NOT NULL,
-  PRIMARY KEY (function_id, version)
-);
-CREATE TABLE executions (
-  id               TEXT PRIMARY KEY,
-  account_id       TEXT NOT NULL,
-  function_id      TEXT NOT NULL,
-  seq              BIGINT NOT NULL CHECK (seq >= 1),
-  version          BIGINT NOT NULL CHECK (version >= 1),
-  trigger_kind     TEXT NOT NULL,
-  status           TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
-  result_json      TEXT NOT NULL,
-  error_json       TEXT NOT NULL,
-  error_code       TEXT NOT NULL,
-  error_message    TEXT NOT NULL,
-  error_line       BIGINT NOT NULL,
-  error_column     BIGINT NOT NULL,
-  error_stack      TEXT NOT NULL,
-  logs             TEXT NOT NULL,
-  logs_truncated   BIGINT NOT NULL CHECK (logs_truncated IN (0, 1)),
-  started_at_ms    BIGINT NOT NULL,
-  duration_us      BIGINT NOT NULL,
-  cold             BIGINT NOT NULL CHECK (cold IN (0, 1)),
-  args_json        TEXT NOT NULL,
-  source_hash      BYTEA NOT NULL,
-  args_hash        BYTEA NOT NULL,
-  result_hash      BYTEA NOT NULL,
-  signature        BYTEA NOT NULL,
-  signing_key      BYTEA NOT NULL
-);
-CREATE UNIQUE INDEX executions_by_function ON executions(function_id, seq DESC);
 )sql"},
       // Random (docs/random.md): each API request with its VRF input and proof, so that it is
       // answered the same way every time; the words are derived from `output` when read.
@@ -271,20 +152,6 @@ CREATE TABLE random_requests (
   proof          BLOB NOT NULL,
   public_key     BLOB NOT NULL,
   created_at_ms  INTEGER NOT NULL
-);
-CREATE INDEX random_requests_by_account ON random_requests(account_id, created_at_ms);
-)sql",
-       R"sql(
-CREATE TABLE random_requests (
-  id             TEXT PRIMARY KEY,
-  account_id     TEXT NOT NULL,
-  seed           BYTEA NOT NULL,
-  num_words      BIGINT NOT NULL CHECK (num_words BETWEEN 1 AND 500),
-  alpha          BYTEA NOT NULL,
-  output         BYTEA NOT NULL,
-  proof          BYTEA NOT NULL,
-  public_key     BYTEA NOT NULL,
-  created_at_ms  BIGINT NOT NULL
 );
 CREATE INDEX random_requests_by_account ON random_requests(account_id, created_at_ms);
 )sql"},
@@ -326,39 +193,6 @@ CREATE TABLE chain_request_cursors (
   block_index         INTEGER NOT NULL,
   updated_at_ms       INTEGER NOT NULL
 );
-)sql",
-       R"sql(
-CREATE TABLE chain_requests (
-  contract            TEXT NOT NULL,
-  request_id          TEXT NOT NULL,
-  tx_hash             TEXT NOT NULL,
-  notification_index  BIGINT NOT NULL,
-  block_index         BIGINT NOT NULL,
-  requester           TEXT NOT NULL,
-  service             TEXT NOT NULL,
-  payload             BYTEA NOT NULL,
-  callback            TEXT NOT NULL,
-  status              TEXT NOT NULL
-                      CHECK (status IN ('received', 'answering', 'sent', 'answered', 'failed')),
-  answer_code         BIGINT,
-  answer_result       BYTEA,
-  answer_signature    BYTEA,
-  answer_tx_hash      TEXT,
-  answer_tx           BYTEA,
-  answer_block_index  BIGINT,
-  attempts            BIGINT NOT NULL DEFAULT 0,
-  error               TEXT NOT NULL DEFAULT '',
-  received_at_ms      BIGINT NOT NULL,
-  updated_at_ms       BIGINT NOT NULL,
-  answered_at_ms      BIGINT,
-  PRIMARY KEY (contract, request_id)
-);
-CREATE INDEX chain_requests_by_status ON chain_requests(status, block_index);
-CREATE TABLE chain_request_cursors (
-  name                TEXT PRIMARY KEY,
-  block_index         BIGINT NOT NULL,
-  updated_at_ms       BIGINT NOT NULL
-);
 )sql"},
       // Oracle requests made through the API (docs/oracle.md): `body` is the OracleRequest
       // message (proto/neosl/oracle/v1), as the API shows it, without header values; status and
@@ -373,19 +207,6 @@ CREATE TABLE oracle_requests (
   body             BLOB NOT NULL,
   created_at_ms    INTEGER NOT NULL,
   completed_at_ms  INTEGER
-);
-CREATE INDEX oracle_requests_by_account ON oracle_requests(account_id, created_at_ms);
-CREATE INDEX oracle_requests_by_status ON oracle_requests(status);
-)sql",
-       R"sql(
-CREATE TABLE oracle_requests (
-  id               TEXT PRIMARY KEY,
-  account_id       TEXT NOT NULL,
-  status           TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
-  code             BIGINT,
-  body             BYTEA NOT NULL,
-  created_at_ms    BIGINT NOT NULL,
-  completed_at_ms  BIGINT
 );
 CREATE INDEX oracle_requests_by_account ON oracle_requests(account_id, created_at_ms);
 CREATE INDEX oracle_requests_by_status ON oracle_requests(status);
@@ -415,31 +236,6 @@ CREATE TABLE chain_outbox (
   error           TEXT NOT NULL DEFAULT '',
   created_at_ms   INTEGER NOT NULL,
   updated_at_ms   INTEGER NOT NULL
-);
-CREATE INDEX chain_outbox_by_state ON chain_outbox(state, created_at_ms);
-CREATE INDEX chain_outbox_by_owner ON chain_outbox(owner, created_at_ms);
-)sql",
-       R"sql(
-CREATE TABLE chain_outbox (
-  item_key        TEXT PRIMARY KEY,
-  owner           TEXT NOT NULL,
-  account_id      TEXT NOT NULL DEFAULT '',
-  script          BYTEA NOT NULL,
-  valid_for       BIGINT NOT NULL,
-  max_fee         BIGINT NOT NULL,
-  max_attempts    BIGINT NOT NULL,
-  state           TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'halt', 'fault', 'failed')),
-  attempts        BIGINT NOT NULL DEFAULT 0,
-  tx_hash         TEXT,
-  tx              BYTEA,
-  valid_until     BIGINT,
-  system_fee      BIGINT,
-  network_fee     BIGINT,
-  block_index     BIGINT,
-  gas_consumed    BIGINT,
-  error           TEXT NOT NULL DEFAULT '',
-  created_at_ms   BIGINT NOT NULL,
-  updated_at_ms   BIGINT NOT NULL
 );
 CREATE INDEX chain_outbox_by_state ON chain_outbox(state, created_at_ms);
 CREATE INDEX chain_outbox_by_owner ON chain_outbox(owner, created_at_ms);
@@ -480,41 +276,6 @@ CREATE TABLE price_updates (
   report          BLOB NOT NULL,
   outbox_key      TEXT,
   created_at_ms   INTEGER NOT NULL,
-  PRIMARY KEY (feed_id, round)
-);
-)sql",
-       R"sql(
-CREATE TABLE price_pairs (
-  pair            TEXT PRIMARY KEY,
-  round           BIGINT NOT NULL,
-  report          BYTEA,
-  status          TEXT NOT NULL CHECK (status IN ('ok', 'degraded')),
-  reason          TEXT NOT NULL DEFAULT '',
-  updated_at_ms   BIGINT NOT NULL
-);
-CREATE TABLE price_feeds (
-  id                 TEXT PRIMARY KEY,
-  account_id         TEXT NOT NULL,
-  pair               TEXT NOT NULL,
-  config             BYTEA NOT NULL,
-  last_round         BIGINT,
-  last_price         BIGINT,
-  last_published_ms  BIGINT,
-  last_direction     BIGINT NOT NULL DEFAULT 0,
-  republish          BIGINT NOT NULL DEFAULT 0,
-  updates            BIGINT NOT NULL DEFAULT 0,
-  created_at_ms      BIGINT NOT NULL,
-  deleted_at_ms      BIGINT
-);
-CREATE INDEX price_feeds_by_account ON price_feeds(account_id, created_at_ms);
-CREATE INDEX price_feeds_by_pair ON price_feeds(pair);
-CREATE TABLE price_updates (
-  feed_id         TEXT NOT NULL,
-  round           BIGINT NOT NULL,
-  cause           TEXT NOT NULL,
-  report          BYTEA NOT NULL,
-  outbox_key      TEXT,
-  created_at_ms   BIGINT NOT NULL,
   PRIMARY KEY (feed_id, round)
 );
 )sql"},
@@ -567,52 +328,6 @@ CREATE TABLE gasbank_holds (
   settled_at_ms   INTEGER
 );
 CREATE INDEX gasbank_holds_by_state ON gasbank_holds(state, expires_at_ms);
-)sql",
-       R"sql(
-CREATE TABLE gasbank_journal (
-  id              BIGINT PRIMARY KEY CHECK (id = 1),
-  last_seq        BIGINT NOT NULL
-);
-INSERT INTO gasbank_journal (id, last_seq) VALUES (1, 0);
-CREATE TABLE gasbank_entries (
-  seq             BIGINT PRIMARY KEY,
-  entry_key       TEXT NOT NULL UNIQUE,
-  kind            TEXT NOT NULL,
-  account_id      TEXT NOT NULL,
-  service         TEXT NOT NULL,
-  reference       TEXT NOT NULL,
-  lines_digest    TEXT NOT NULL,
-  created_at_ms   BIGINT NOT NULL
-);
-CREATE INDEX gasbank_entries_by_account ON gasbank_entries(account_id, seq);
-CREATE TABLE gasbank_lines (
-  seq             BIGINT NOT NULL REFERENCES gasbank_entries(seq),
-  line_no         BIGINT NOT NULL,
-  book            TEXT NOT NULL,
-  account_id      TEXT NOT NULL,
-  amount          BIGINT NOT NULL,
-  PRIMARY KEY (seq, line_no)
-);
-CREATE TABLE gasbank_balances (
-  book            TEXT NOT NULL,
-  account_id      TEXT NOT NULL,
-  balance         BIGINT NOT NULL CHECK (balance >= 0 OR book IN ('revenue', 'custody')),
-  PRIMARY KEY (book, account_id)
-);
-CREATE TABLE gasbank_holds (
-  id              TEXT PRIMARY KEY,
-  account_id      TEXT NOT NULL,
-  service         TEXT NOT NULL,
-  reference       TEXT NOT NULL,
-  amount          BIGINT NOT NULL CHECK (amount > 0),
-  state           TEXT NOT NULL CHECK (state IN ('open', 'settled', 'released')),
-  charged         BIGINT NOT NULL DEFAULT 0,
-  hold_key        TEXT NOT NULL UNIQUE,
-  created_at_ms   BIGINT NOT NULL,
-  expires_at_ms   BIGINT NOT NULL,
-  settled_at_ms   BIGINT
-);
-CREATE INDEX gasbank_holds_by_state ON gasbank_holds(state, expires_at_ms);
 )sql"},
       // The gas bank's deposit addresses, deposits and withdrawals (services/gasbank/deposits.h,
       // withdrawals.h) and its settings (the hot wallet's address, for the audit).
@@ -654,52 +369,6 @@ CREATE TABLE gasbank_withdrawals (
   error           TEXT NOT NULL DEFAULT '',
   created_at_ms   INTEGER NOT NULL,
   updated_at_ms   INTEGER NOT NULL,
-  UNIQUE (account_id, idempotency_key)
-);
-CREATE INDEX gasbank_withdrawals_by_state ON gasbank_withdrawals(state);
-CREATE INDEX gasbank_withdrawals_by_account ON gasbank_withdrawals(account_id, created_at_ms);
-CREATE TABLE gasbank_settings (
-  name            TEXT PRIMARY KEY,
-  value           TEXT NOT NULL
-);
-)sql",
-       R"sql(
-CREATE TABLE gasbank_addresses (
-  account_id      TEXT PRIMARY KEY,
-  script_hash     TEXT NOT NULL UNIQUE,
-  address         TEXT NOT NULL,
-  public_key      TEXT NOT NULL,
-  created_at_ms   BIGINT NOT NULL
-);
-CREATE TABLE gasbank_deposits (
-  tx_hash         TEXT NOT NULL,
-  notify_index    BIGINT NOT NULL,
-  account_id      TEXT NOT NULL,
-  from_hash       TEXT NOT NULL,
-  amount          BIGINT NOT NULL CHECK (amount > 0),
-  block_index     BIGINT NOT NULL,
-  state           TEXT NOT NULL CHECK (state IN ('seen', 'credited')),
-  entry_seq       BIGINT,
-  created_at_ms   BIGINT NOT NULL,
-  credited_at_ms  BIGINT,
-  PRIMARY KEY (tx_hash, notify_index)
-);
-CREATE INDEX gasbank_deposits_by_state ON gasbank_deposits(state, block_index);
-CREATE INDEX gasbank_deposits_by_account ON gasbank_deposits(account_id, block_index);
-CREATE TABLE gasbank_withdrawals (
-  id              TEXT PRIMARY KEY,
-  account_id      TEXT NOT NULL,
-  idempotency_key TEXT NOT NULL,
-  to_hash         TEXT NOT NULL,
-  amount          BIGINT NOT NULL CHECK (amount > 0),
-  fee_hold_id     TEXT NOT NULL,
-  fee_reserved    BIGINT NOT NULL,
-  fee_charged     BIGINT NOT NULL DEFAULT 0,
-  state           TEXT NOT NULL CHECK (state IN ('pending', 'settled', 'returned')),
-  outbox_key      TEXT NOT NULL UNIQUE,
-  error           TEXT NOT NULL DEFAULT '',
-  created_at_ms   BIGINT NOT NULL,
-  updated_at_ms   BIGINT NOT NULL,
   UNIQUE (account_id, idempotency_key)
 );
 CREATE INDEX gasbank_withdrawals_by_state ON gasbank_withdrawals(state);
@@ -763,8 +432,7 @@ CREATE TABLE leases (
   expires_at_ms INTEGER NOT NULL,
   renewed_at_ms INTEGER NOT NULL
 );
-)sql",
-       ""},
+)sql"},
   };
   return kMigrations;
 }

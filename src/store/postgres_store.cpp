@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/migrate.h"
 #include "store/postgres_connection.h"
 #include "store/postgres_sql.h"
 
@@ -290,46 +291,21 @@ class PostgresStore final : public Store {
 constexpr std::string_view kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
     "name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)";
-constexpr std::string_view kRecordMigration =
-    "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)";
-
-StatusOr<int> RecordedVersion(Transaction& tx) {
-  ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-  ASSIGN_OR_RETURN(int64_t version, row.Int(0));
-  return static_cast<int>(version);
-}
 
 Status PostgresStore::Migrate(const std::vector<Migration>& migrations) {
-  for (size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int>(i) + 1) {
-      return InvalidArgumentError("migrations must be numbered 1, 2, 3… in order without gaps; position " +
-                                  std::to_string(i) + " holds version " + std::to_string(migrations[i].version));
-    }
-  }
-  const int newest = static_cast<int>(migrations.size());
-  // One migration per transaction, each re-reading the version under the advisory lock, so
-  // that processes migrating the same database at once apply each migration exactly once.
-  while (true) {
-    ASSIGN_OR_RETURN(std::unique_ptr<PostgresTransaction> tx, BeginKind(Kind::kMigrate));
-    RETURN_IF_ERROR(tx->ExecNative(kLockMigrations));
-    RETURN_IF_ERROR(tx->ExecNative(kCreateMigrationsTable));
-    ASSIGN_OR_RETURN(int current, RecordedVersion(*tx));
-    if (current > newest) {
-      return FailedPreconditionError("database schema version " + std::to_string(current) +
-                                     " is newer than this binary supports (" + std::to_string(newest) + ")");
-    }
-    if (current == newest) return tx->Commit();
-    const Migration& m = migrations[static_cast<size_t>(current)];
-    std::string context = "migration " + std::to_string(m.version) + " (" + m.name + ")";
-    int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    // An override is PostgreSQL's own SQL and runs as written; portable SQL is translated.
-    Status status = m.postgres_sql.empty() ? tx->Exec(m.sql, {}).status() : tx->ExecNative(m.postgres_sql);
-    if (status.ok()) status = tx->Exec(kRecordMigration, {int64_t{m.version}, m.name, now_ms}).status();
-    if (status.ok()) status = tx->Commit();
-    if (!status.ok()) return status.Annotate(context);
-  }
+  return internal::ApplyMigrations(
+      migrations,
+      [this]() -> StatusOr<std::unique_ptr<Transaction>> {
+        ASSIGN_OR_RETURN(std::unique_ptr<PostgresTransaction> tx, BeginKind(Kind::kMigrate));
+        RETURN_IF_ERROR(tx->ExecNative(kLockMigrations));  // held until the transaction ends
+        RETURN_IF_ERROR(tx->ExecNative(kCreateMigrationsTable));
+        return std::unique_ptr<Transaction>(std::move(tx));
+      },
+      [](Transaction& tx, const Migration& m) {
+        // An override is PostgreSQL's own SQL and runs as written; portable SQL is translated.
+        return m.postgres_sql.empty() ? tx.Exec(m.sql, {}).status()
+                                      : static_cast<PostgresTransaction&>(tx).ExecNative(m.postgres_sql);
+      });
 }
 
 StatusOr<int> PostgresStore::SchemaVersion() {
@@ -337,7 +313,7 @@ StatusOr<int> PostgresStore::SchemaVersion() {
   ASSIGN_OR_RETURN(Row table, tx->QueryOne("SELECT to_regclass('schema_migrations') IS NOT NULL"));
   ASSIGN_OR_RETURN(int64_t exists, table.Int(0));
   if (exists == 0) return 0;
-  return RecordedVersion(*tx);
+  return internal::RecordedVersion(*tx);
 }
 
 }  // namespace

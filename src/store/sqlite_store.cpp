@@ -12,6 +12,8 @@
 
 #include <sqlite3.h>
 
+#include "store/migrate.h"
+
 namespace neosl::store {
 namespace {
 
@@ -422,46 +424,17 @@ class SqliteStore final : public Store {
 constexpr std::string_view kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
     "name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)";
-constexpr std::string_view kRecordMigration =
-    "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)";
-
-StatusOr<int> RecordedVersion(Transaction& tx) {
-  ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-  ASSIGN_OR_RETURN(int64_t version, row.Int(0));
-  return static_cast<int>(version);
-}
 
 Status SqliteStore::Migrate(const std::vector<Migration>& migrations) {
-  for (size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int>(i) + 1) {
-      return InvalidArgumentError("migrations must be numbered 1, 2, 3… in order without gaps; position " +
-                                  std::to_string(i) + " holds version " + std::to_string(migrations[i].version));
-    }
-  }
-  const int newest = static_cast<int>(migrations.size());
-  // One migration per transaction, re-reading the version under the write lock each time, so
-  // two processes migrating the same file at once apply each migration exactly once.
-  while (true) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx, Begin(TxMode::kWrite));
-    RETURN_IF_ERROR(tx->Exec(kCreateMigrationsTable));
-    ASSIGN_OR_RETURN(int current, RecordedVersion(*tx));
-    if (current > newest) {
-      return FailedPreconditionError("database schema version " + std::to_string(current) +
-                                     " is newer than this binary supports (" + std::to_string(newest) + ")");
-    }
-    if (current == newest) return tx->Commit();
-    const Migration& m = migrations[static_cast<size_t>(current)];
-    std::string context = "migration " + std::to_string(m.version) + " (" + m.name + ")";
-    int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    Status status = tx->Exec(m.sql).status();
-    if (status.ok()) {
-      status = tx->Exec(kRecordMigration, {int64_t{m.version}, m.name, now_ms}).status();
-    }
-    if (status.ok()) status = tx->Commit();
-    if (!status.ok()) return status.Annotate(context);
-  }
+  // SQLite's write lock is the migration lock.
+  return internal::ApplyMigrations(
+      migrations,
+      [this]() -> StatusOr<std::unique_ptr<Transaction>> {
+        ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx, Begin(TxMode::kWrite));
+        RETURN_IF_ERROR(tx->Exec(kCreateMigrationsTable));
+        return tx;
+      },
+      [](Transaction& tx, const Migration& m) { return tx.Exec(m.sql).status(); });
 }
 
 StatusOr<int> SqliteStore::SchemaVersion() {
@@ -469,7 +442,7 @@ StatusOr<int> SqliteStore::SchemaVersion() {
   ASSIGN_OR_RETURN(std::optional<Row> table, tx->QueryOptional("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
                                                                "name = 'schema_migrations'"));
   if (!table) return 0;
-  return RecordedVersion(*tx);
+  return internal::RecordedVersion(*tx);
 }
 
 }  // namespace

@@ -1,9 +1,16 @@
 #include "store/store.h"
 
+#include <algorithm>
 #include <cassert>
+#include <chrono>
+#include <functional>
+#include <random>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
+
+#include "store/migrate.h"
 
 namespace neosl::store {
 namespace {
@@ -122,8 +129,57 @@ Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Tr
       }
     }
     if (last.code() != StatusCode::kAborted) return last;
+    // Transactions that conflicted once tend to conflict again if retried in step: back off
+    // 1, 2, 4, … ms (at most 32), with jitter, before the next attempt.
+    if (attempt < max_attempts) {
+      thread_local std::minstd_rand jitter(uint32_t(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+      const int64_t base_us = int64_t{1000} << std::min(attempt - 1, 5);
+      std::this_thread::sleep_for(std::chrono::microseconds(base_us + int64_t(jitter() % uint32_t(base_us))));
+    }
   }
   return last.Annotate("transaction aborted " + std::to_string(max_attempts) + " times");
 }
 
+namespace internal {
+
+StatusOr<int> RecordedVersion(Transaction& tx) {
+  ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  ASSIGN_OR_RETURN(int64_t version, row.Int(0));
+  return static_cast<int>(version);
+}
+
+Status ApplyMigrations(const std::vector<Migration>& migrations,
+                       const std::function<StatusOr<std::unique_ptr<Transaction>>()>& begin,
+                       const std::function<Status(Transaction&, const Migration&)>& apply) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return InvalidArgumentError("migrations must be numbered 1, 2, 3… in order without gaps; position " +
+                                  std::to_string(i) + " holds version " + std::to_string(migrations[i].version));
+    }
+  }
+  const int newest = static_cast<int>(migrations.size());
+  while (true) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx, begin());
+    ASSIGN_OR_RETURN(int current, RecordedVersion(*tx));
+    if (current > newest) {
+      return FailedPreconditionError("database schema version " + std::to_string(current) +
+                                     " is newer than this binary supports (" + std::to_string(newest) + ")");
+    }
+    if (current == newest) return tx->Commit();
+    const Migration& m = migrations[static_cast<size_t>(current)];
+    const int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    Status status = apply(*tx, m);
+    if (status.ok()) {
+      status = tx->Exec("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
+                        {int64_t{m.version}, m.name, now_ms})
+                   .status();
+    }
+    if (status.ok()) status = tx->Commit();
+    if (!status.ok()) return status.Annotate("migration " + std::to_string(m.version) + " (" + m.name + ")");
+  }
+}
+
+}  // namespace internal
 }  // namespace neosl::store
