@@ -26,9 +26,15 @@ function(neosl_library name)
   neosl_apply_flags(${name})
 endfunction()
 
-# neosl_test(name SOURCES … DEPS … [LABELS …]): a GoogleTest binary registered with ctest.
+# neosl_test(name SOURCES … DEPS … [LABELS …] [TIMEOUT s] [POSTGRES]): a GoogleTest binary
+# registered with ctest. POSTGRES registers every test a second time as "pg.<test>", labelled
+# postgres too, with NEOSL_TEST_STORE=postgres: the servers and stores it makes then run on a
+# PostgreSQL cluster of its own (tests/support/test_store.h).
+#
+# Labels and the environment are lists, which gtest_discover_tests' PROPERTIES would split into
+# separate arguments; they are set by a file ctest includes after the discovered tests instead.
 function(neosl_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "POSTGRES" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
@@ -36,8 +42,22 @@ function(neosl_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  gtest_discover_tests(${name}
-    DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}"
-               ENVIRONMENT "NEOSL_BINARY=$<TARGET_FILE:neosl>")
+  gtest_discover_tests(${name} TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  set(properties "foreach(test IN LISTS ${name}_TESTS)
+  set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${ARG_LABELS}\"
+    ENVIRONMENT \"NEOSL_BINARY=$<TARGET_FILE:neosl>\")
+endforeach()
+")
+  if(ARG_POSTGRES)
+    gtest_discover_tests(${name} TEST_PREFIX "pg." TEST_LIST ${name}_PG_TESTS DISCOVERY_TIMEOUT 60
+      PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+    string(APPEND properties "foreach(test IN LISTS ${name}_PG_TESTS)
+  set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${ARG_LABELS};postgres\"
+    ENVIRONMENT \"NEOSL_BINARY=$<TARGET_FILE:neosl>;NEOSL_TEST_STORE=postgres\")
+endforeach()
+")
+  endif()
+  set(file "${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake")
+  file(GENERATE OUTPUT "${file}" CONTENT "${properties}")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${file}")
 endfunction()

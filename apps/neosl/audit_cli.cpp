@@ -4,16 +4,17 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "apps/neosl/cli_store.h"
 #include "core/status.h"
 #include "crypto/p256.h"
 #include "services/secrets/audit_log.h"
-#include "store/sqlite_store.h"
 
 namespace neosl::app {
 namespace {
@@ -23,6 +24,7 @@ using services::secrets::AuditVerification;
 
 struct AuditFlags {
   std::string db_path, file_path, account;
+  std::optional<std::string> data_dir, config_file;
   std::vector<std::string> report_keys;
 };
 
@@ -47,24 +49,23 @@ StatusOr<std::vector<crypto::PublicKey>> TrustedKeys(const AuditFlags& f) {
 }
 
 StatusOr<std::vector<AccountResult>> VerifyDb(const AuditFlags& f, std::span<const crypto::PublicKey> trusted) {
-  // Opening would create a missing file; a typo must not look like an empty, valid log.
-  if (!std::filesystem::is_regular_file(f.db_path)) return NotFoundError("--db: no database at " + f.db_path);
-  store::SqliteOptions options;
-  options.path = f.db_path;
-  options.read_connections = 1;
-  ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore(options));
+  ASSIGN_OR_RETURN(Config config, LoadCliConfig(f.config_file, f.data_dir));
+  const std::string flag = f.db_path.empty() ? "--data" : "--db";
+  auto opened = OpenExistingStore(config, f.db_path);
+  if (!opened.ok()) return opened.status().Annotate(flag);
+  std::unique_ptr<store::Store> store = *std::move(opened);
   std::vector<AccountId> accounts;
   if (!f.account.empty()) {
     accounts.emplace_back(f.account);
   } else {
     auto listed = services::secrets::ListAuditAccounts(*store);
-    if (!listed.ok()) return listed.status().Annotate("--db: " + f.db_path + " has no readable audit log");
+    if (!listed.ok()) return listed.status().Annotate(flag + ": the store has no readable audit log");
     accounts = *std::move(listed);
   }
   std::vector<AccountResult> out;
   for (const AccountId& account : accounts) {
     auto v = services::secrets::VerifyAuditLog(*store, account, trusted);
-    if (!v.ok()) return v.status().Annotate("--db: reading the audit log of " + account.str());
+    if (!v.ok()) return v.status().Annotate(flag + ": reading the audit log of " + account.str());
     out.push_back({account.str(), *std::move(v)});
   }
   return out;
@@ -99,10 +100,11 @@ StatusOr<std::vector<AccountResult>> VerifyFile(const AuditFlags& f, std::span<c
 }
 
 int Verify(const AuditFlags& f) {
-  if (f.db_path.empty() == f.file_path.empty()) return Fail(InvalidArgumentError("give exactly one of --db, --file"));
+  const int sources = int(!f.db_path.empty()) + int(!f.file_path.empty()) + int(f.data_dir.has_value());
+  if (sources != 1) return Fail(InvalidArgumentError("give exactly one of --data, --db, --file"));
   auto trusted = TrustedKeys(f);
   if (!trusted.ok()) return Fail(trusted.status());
-  auto results = f.db_path.empty() ? VerifyFile(f, *trusted) : VerifyDb(f, *trusted);
+  auto results = f.file_path.empty() ? VerifyDb(f, *trusted) : VerifyFile(f, *trusted);
   if (!results.ok()) return Fail(results.status());
 
   bool all_ok = true;
@@ -129,10 +131,16 @@ std::function<int()> AddAuditCommands(CLI::App& app) {
   auto* verify = audit->add_subcommand(
       "verify",
       "Verify the hash chain and signed checkpoints; exit 0 only when no entry was edited, removed or reordered");
-  auto* db =
-      verify->add_option("--db", f->db_path, "the SQLite database (neosl.db in the data directory); never migrated");
+  auto* data = verify->add_option("--data", f->data_dir,
+                                  "the data directory of `neosl serve`: its configured store, SQLite or PostgreSQL");
+  auto* config = verify->add_option("--config", f->config_file,
+                                    "with --data: the configuration serve runs with (env NEOSL_CONFIG)");
+  config->needs(data);
+  auto* db = verify->add_option("--db", f->db_path, "a SQLite database file (neosl.db); never migrated");
   auto* file = verify->add_option("--file", f->file_path, "an export: the JSON of GET /v1/secrets/audit");
   db->excludes(file);
+  data->excludes(db);
+  data->excludes(file);
   verify->add_option("--account", f->account, "verify only this account (default: every account)");
   verify->add_option("--report-key", f->report_keys,
                      "trusted enclave report key (compressed hex; repeatable): every checkpoint must be signed by one");

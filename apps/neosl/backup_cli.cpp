@@ -100,7 +100,7 @@ void Progress(const std::string& member, int64_t done, int64_t total) {
 }
 
 StatusOr<json::object> Backup(const BackupFlags& f) {
-  ASSIGN_OR_RETURN(Config config, LoadConfig(f.config_file, f.data_dir));
+  ASSIGN_OR_RETURN(Config config, LoadCliConfig(f.config_file, f.data_dir));
   const std::string& data_dir = config.String("data_dir");
   std::error_code ec;
   if (!fs::is_directory(data_dir, ec)) return NotFoundError("no data directory at " + data_dir);
@@ -199,18 +199,6 @@ int Fail(std::string_view command, const Status& status) {
     case StatusCode::kOutOfRange: return 1;
     default: return 2;
   }
-}
-
-StatusOr<Config> LoadConfig(const std::optional<std::string>& file, const std::optional<std::string>& data_dir) {
-  auto env = Config::ProcessEnvironment();
-  std::optional<std::string> path = file;
-  if (!path) {
-    auto it = env.find("NEOSL_CONFIG");
-    if (it != env.end() && !it->second.empty()) path = it->second;
-  }
-  std::map<std::string, std::string> overrides;
-  if (data_dir) overrides["data_dir"] = *data_dir;
-  return Config::Load(path, env, overrides);
 }
 
 std::string Or(const std::string& value, const std::string& fallback) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "apps/neosl/cli_store.h"
 #include "core/config.h"
 #include "core/status.h"
 
@@ -30,10 +31,6 @@ int RunRestore(const RestoreFlags& flags);
 // corrupt archive, a non-empty directory, a newer schema), 2 when the command could not run
 // (I/O, a missing tool). Prints "neosl <command>: <message>" on stderr.
 int Fail(std::string_view command, const Status& status);
-
-// The configuration as `neosl serve` would load it: defaults, the file (--config, else
-// NEOSL_CONFIG), NEOSL_* variables, and --data over data_dir.
-StatusOr<Config> LoadConfig(const std::optional<std::string>& file, const std::optional<std::string>& data_dir);
 
 // `value`, or `fallback` when it is empty (the config's "empty: <data_dir>/…" defaults).
 std::string Or(const std::string& value, const std::string& fallback);

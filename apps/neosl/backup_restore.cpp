@@ -233,7 +233,7 @@ StatusOr<json::object> Restore(const RestoreFlags& f) {
   RETURN_IF_ERROR(CheckManifest(manifest));
   std::string dsn;
   if (manifest.store_driver == "postgres") {
-    ASSIGN_OR_RETURN(Config config, LoadConfig(f.config_file, f.data_dir));
+    ASSIGN_OR_RETURN(Config config, LoadCliConfig(f.config_file, f.data_dir));
     dsn = config.Has("store.postgres.dsn") ? config.String("store.postgres.dsn") : "";
     if (dsn.empty()) {
       return InvalidArgumentError(

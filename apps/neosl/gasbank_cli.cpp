@@ -1,19 +1,19 @@
 #include "apps/neosl/gasbank_cli.h"
 
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/json.hpp>
 
+#include "apps/neosl/cli_store.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/status.h"
 #include "neo/rpc_client.h"
 #include "services/gasbank/bank_audit.h"
-#include "store/sqlite_store.h"
 
 namespace neosl::app {
 namespace {
@@ -22,6 +22,7 @@ namespace json = boost::json;
 
 struct GasbankAuditFlags {
   std::string data_dir = "./data";
+  std::optional<std::string> config_file;
   std::string db_path;
   std::string rpc;
   bool no_chain = false;
@@ -47,13 +48,9 @@ StatusOr<std::string> NodeUrl(const GasbankAuditFlags& f) {
 }
 
 int Audit(const GasbankAuditFlags& f) {
-  const std::string db = f.db_path.empty() ? f.data_dir + "/neosl.db" : f.db_path;
-  // Opening would create a missing file; a typo must not look like an empty, balanced bank.
-  if (!std::filesystem::is_regular_file(db)) return Fail(NotFoundError("no database at " + db));
-  store::SqliteOptions options;
-  options.path = db;
-  options.read_connections = 1;
-  auto store = store::OpenSqliteStore(options);
+  auto config = LoadCliConfig(f.config_file, f.data_dir);
+  if (!config.ok()) return Fail(config.status());
+  auto store = OpenExistingStore(*config, f.db_path);
   if (!store.ok()) return Fail(store.status());
 
   std::unique_ptr<neo::HttpRpcClient> rpc;
@@ -91,9 +88,12 @@ std::function<int()> AddGasbankCommands(CLI::App& app) {
       "Check every invariant of the ledger, deposits and withdrawals, and reconcile custody with the chain; exit 0 "
       "only when all hold");
   auto* data = audit->add_option("--data", f->data_dir, "the data directory (default ./data)");
-  auto* db =
-      audit->add_option("--db", f->db_path, "the SQLite database instead (default DIR/neosl.db); never migrated");
+  auto* config = audit->add_option("--config", f->config_file,
+                                   "the configuration `neosl serve` runs with, for its store (env NEOSL_CONFIG)");
+  auto* db = audit->add_option(
+      "--db", f->db_path, "a SQLite database instead of the configured store (default DIR/neosl.db); never migrated");
   data->excludes(db);
+  config->excludes(db);
   auto* rpc = audit->add_option(
       "--rpc", f->rpc, "the node's JSON-RPC to reconcile with (default: the devchain of --data, while it runs)");
   auto* no_chain = audit->add_flag("--no-chain", f->no_chain, "check the store only");

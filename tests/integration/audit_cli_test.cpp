@@ -15,6 +15,8 @@
 #include "store/sqlite_store.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
+#include "support/test_store_open.h"
 
 namespace neosl::testing {
 namespace {
@@ -48,7 +50,7 @@ class AuditCliTest : public ::testing::Test {
   void SetUp() override {
     store::SqliteOptions options;
     options.path = db_path_;
-    auto opened = store::OpenSqliteStore(options);
+    auto opened = ::neosl::testing::OpenTestStore(options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(*opened);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());
@@ -84,7 +86,7 @@ class AuditCliTest : public ::testing::Test {
 };
 
 TEST_F(AuditCliTest, AnIntactDatabaseVerifies) {
-  auto r = RunNeosl({"audit", "verify", "--db", db_path_, "--report-key", ReportKeyHex()});
+  auto r = RunNeosl({"audit", "verify", "--data", dir_.path(), "--report-key", ReportKeyHex()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty());
   json::object out = ParseObject(r);
@@ -96,14 +98,20 @@ TEST_F(AuditCliTest, AnIntactDatabaseVerifies) {
   EXPECT_EQ(accounts[0].at("verification").at("last_checkpoint_seq").as_int64(), 8);
   EXPECT_EQ(accounts[1].at("account").as_string(), "acc_bob");
 
-  auto one = RunNeosl({"audit", "verify", "--db", db_path_, "--account", "acc_bob"});
+  if (!OnPostgres()) {  // the file itself, without a configuration
+    auto by_file = RunNeosl({"audit", "verify", "--db", db_path_});
+    EXPECT_EQ(by_file.exit_code, 0) << by_file.err;
+    EXPECT_EQ(ParseObject(by_file)["ok"], true);
+  }
+
+  auto one = RunNeosl({"audit", "verify", "--data", dir_.path(), "--account", "acc_bob"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_EQ(ParseObject(one)["accounts"].as_array().size(), 1u);
 }
 
 TEST_F(AuditCliTest, AnEditedEntryFailsWithTheSeq) {
   Sql("UPDATE audit_log SET details = '{\"version\":2}' WHERE account_id = 'acc_bob' AND seq = 3");
-  auto r = RunNeosl({"audit", "verify", "--db", db_path_});
+  auto r = RunNeosl({"audit", "verify", "--data", dir_.path()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("acc_bob: hash mismatch at seq 3 (entry edited)"));
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("acc_alice")));
@@ -114,13 +122,13 @@ TEST_F(AuditCliTest, AnEditedEntryFailsWithTheSeq) {
 
 TEST_F(AuditCliTest, RemovedTailAndForeignKeyAreCaught) {
   Sql("DELETE FROM audit_log WHERE account_id = 'acc_alice' AND seq >= 6");
-  auto r = RunNeosl({"audit", "verify", "--db", db_path_, "--account", "acc_alice"});
+  auto r = RunNeosl({"audit", "verify", "--data", dir_.path(), "--account", "acc_alice"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("checkpoint at seq 8: entry missing"));
 
   DeterministicRandom random(3);
   auto other = crypto::PrivateKey::Generate(random);
-  auto wrong = RunNeosl({"audit", "verify", "--db", db_path_, "--account", "acc_bob", "--report-key",
+  auto wrong = RunNeosl({"audit", "verify", "--data", dir_.path(), "--account", "acc_bob", "--report-key",
                          HexEncode(other.public_key().Compressed())});
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_THAT(wrong.err, HasSubstr("checkpoint at seq 4: checkpoint key is not the trusted report key"));
@@ -153,8 +161,10 @@ TEST_F(AuditCliTest, BadInvocationsFailOnStderr) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"audit", "verify"},
         std::vector<std::string>{"audit", "verify", "--db", dir_.File("missing.db")},
+        std::vector<std::string>{"audit", "verify", "--data", dir_.path(), "--db", db_path_},
+        std::vector<std::string>{"audit", "verify", "--config", dir_.File("neosl.yaml")},
         std::vector<std::string>{"audit", "verify", "--file", dir_.File("missing.json")},
-        std::vector<std::string>{"audit", "verify", "--db", db_path_, "--report-key", "02abcd"}}) {
+        std::vector<std::string>{"audit", "verify", "--data", dir_.path(), "--report-key", "02abcd"}}) {
     auto r = RunNeosl(args);
     EXPECT_NE(r.exit_code, 0) << args.back();
     EXPECT_FALSE(r.err.empty()) << args.back();

@@ -36,6 +36,7 @@
 #include "services/echo/echo_service.h"
 #include "store/sqlite_store.h"
 #include "support/temp_dir.h"
+#include "support/test_store_open.h"
 
 namespace neosl::gateway::ws_test {
 
@@ -192,7 +193,7 @@ class Firehose final : public WsSubscription {
 class GatewayWsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

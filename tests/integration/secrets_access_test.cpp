@@ -31,6 +31,7 @@
 #include "store/sqlite_store.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_store_open.h"
 #include "tee/host.h"
 
 namespace neosl {
@@ -95,7 +96,7 @@ class SecretsAccessTest : public ::testing::Test {
     ASSERT_EQ(keys->public_keys().measurement().size(), 32u);
     std::copy(keys->public_keys().measurement().begin(), keys->public_keys().measurement().end(), measurement.begin());
 
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());
@@ -418,7 +419,18 @@ TEST_F(SecretsAccessTest, AReadThatCannotBeAuditedHandsNothingOut) {
   const std::string fn = NewFunction();
   ASSERT_TRUE(Grant(*functions_, kAccountA, fn, {"token"}).ok());
   // The audit log refuses writes (as a full disk or a broken replica would).
-  ASSERT_TRUE(store::RunInTransaction(*store_, store::TxMode::kWrite, [](store::Transaction& tx) -> Status {
+  const bool postgres = store_->backend() == "postgres";
+  ASSERT_TRUE(store::RunInTransaction(*store_, store::TxMode::kWrite, [postgres](store::Transaction& tx) -> Status {
+                if (postgres) {
+                  RETURN_IF_ERROR(tx.Exec("CREATE FUNCTION audit_refuses() RETURNS trigger LANGUAGE plpgsql AS "
+                                          "'BEGIN RAISE EXCEPTION ''audit log unavailable''; END'")
+                                      .status());
+                  return tx
+                      .Exec(
+                          "CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_log FOR EACH ROW "
+                          "EXECUTE FUNCTION audit_refuses()")
+                      .status();
+                }
                 return tx
                     .Exec(
                         "CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_log "
@@ -431,9 +443,10 @@ TEST_F(SecretsAccessTest, AReadThatCannotBeAuditedHandsNothingOut) {
   // Grants are not changed without their entries either.
   auto g = Grant(*functions_, kAccountA, fn, {});
   EXPECT_FALSE(g.ok());
-  ASSERT_TRUE(store::RunInTransaction(*store_, store::TxMode::kWrite, [](store::Transaction& tx) -> Status {
-                return tx.Exec("DROP TRIGGER audit_refuses").status();
-              }).ok());
+  ASSERT_TRUE(
+      store::RunInTransaction(*store_, store::TxMode::kWrite, [postgres](store::Transaction& tx) -> Status {
+        return tx.Exec(postgres ? "DROP TRIGGER audit_refuses ON audit_log" : "DROP TRIGGER audit_refuses").status();
+      }).ok());
   r = Resolve(*functions_, kAccountA, fn, {"token"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->secrets_size(), 1);

@@ -17,6 +17,7 @@
 
 #include "integration/fixture.h"
 #include "store/sqlite_store.h"
+#include "support/test_store_open.h"
 
 namespace neosl::testing {
 namespace {
@@ -211,19 +212,19 @@ TEST_F(SecretsTest, ARestartKeepsSecretsAndTheAuditLogAndAnEditIsDetected) {
   ASSERT_EQ(server_->Stop(), 0);
 
   // Someone with the database edits an entry: the CLI and the API both see it.
-  auto r = RunNeosl({"audit", "verify", "--db", dir + "/neosl.db"});
+  auto r = RunNeosl({"audit", "verify", "--data", dir});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   {
     store::SqliteOptions o;
     o.path = dir + "/neosl.db";
-    auto s = store::OpenSqliteStore(o);
+    auto s = ::neosl::testing::OpenTestStore(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     auto tx = (*s)->Begin(store::TxMode::kWrite);
     ASSERT_TRUE(tx.ok());
     ASSERT_TRUE((*tx)->Exec("UPDATE audit_log SET subject = 'z' WHERE seq = 2").ok());
     ASSERT_TRUE((*tx)->Commit().ok());
   }
-  r = RunNeosl({"audit", "verify", "--db", dir + "/neosl.db"});
+  r = RunNeosl({"audit", "verify", "--data", dir});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("seq 2"));
   StartServer(again);

@@ -10,6 +10,8 @@
 
 #include <sys/wait.h>
 
+#include "support/test_store.h"
+
 extern char** environ;
 
 namespace neosl::testing {
@@ -53,6 +55,14 @@ pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>
   return pid;
 }
 
+// The store environment of `data_dir` (test_store.h), unless the test chose a store itself.
+void AddStoreEnv(const std::string& data_dir, std::vector<std::pair<std::string, std::string>>& env) {
+  for (const auto& [k, v] : env) {
+    if (k == "NEOSL_STORE_DRIVER") return;
+  }
+  for (auto& kv : StoreEnv(data_dir)) env.push_back(std::move(kv));
+}
+
 int ExitCode(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -81,6 +91,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(ServerOptions options, std::
     args.push_back(p->temp_->File("config.yaml"));
   }
   for (auto& a : options.args) args.push_back(a);
+  if (options.command.front() == "serve") AddStoreEnv(p->data_dir_, options.env);
   std::string addr_file = p->data_dir_ + "/listen.addr";
   unlink(addr_file.c_str());
   p->pid_ = Spawn(args, MergedEnv(options.env), p->temp_->File("server.out"), p->log_path_, error);
@@ -158,9 +169,15 @@ CommandResult RunNeosl(const std::vector<std::string>& args,
   TempDir tmp;
   std::vector<std::string> full = {NeoslBinary()};
   full.insert(full.end(), args.begin(), args.end());
+  std::vector<std::pair<std::string, std::string>> full_env = env;
+  const bool uses_store = !args.empty() && args[0] != "devchain" && args[0] != "ca";
+  for (size_t i = 0; uses_store && i < args.size(); ++i) {
+    if (args[i] == "--data" && i + 1 < args.size()) AddStoreEnv(args[i + 1], full_env);
+    if (args[i].rfind("--data=", 0) == 0) AddStoreEnv(args[i].substr(7), full_env);
+  }
   CommandResult result;
   std::string error;
-  pid_t pid = Spawn(full, MergedEnv(env), tmp.File("out"), tmp.File("err"), &error);
+  pid_t pid = Spawn(full, MergedEnv(full_env), tmp.File("out"), tmp.File("err"), &error);
   if (pid < 0) {
     result.err = error;
     return result;

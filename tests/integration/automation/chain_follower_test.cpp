@@ -21,6 +21,7 @@
 #include "schema/migrations.h"
 #include "services/automation/sources.h"
 #include "store/sqlite_store.h"
+#include "support/test_store_open.h"
 
 namespace neosl::automation {
 namespace {
@@ -123,7 +124,7 @@ class ChainFollowerTest : public devchain::testing::DevchainTest {
     StartChain();
     ASSERT_FALSE(HasFatalFailure());
     chain_->Stop();  // blocks are mined by hand
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

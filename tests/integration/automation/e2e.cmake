@@ -4,15 +4,17 @@
 neosl_test(automation_e2e_test
   SOURCES e2e_test.cpp
   DEPS neosl_pricefeed_logic neosl_net_test_server neosl_gateway neosl_mesh neosl_devchain neosl_neo neosl_crypto neosl_core
-       neosl_test_support Boost::json
+       neosl_test_store Boost::json
   LABELS integration
-  TIMEOUT 300)
+  TIMEOUT 300
+  POSTGRES)
 add_dependencies(automation_e2e_test neosl)
 
 neosl_test(automation_crash_test
   SOURCES crash_test.cpp
   DEPS neosl_net_test_server neosl_gateway neosl_mesh neosl_devchain neosl_neo neosl_crypto neosl_core
-       neosl_test_support Boost::json
+       neosl_test_store Boost::json
   LABELS integration
-  TIMEOUT 300)
+  TIMEOUT 300
+  POSTGRES)
 add_dependencies(automation_crash_test neosl)

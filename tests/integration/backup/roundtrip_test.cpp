@@ -17,6 +17,7 @@
 #include "integration/backup/backup_fixture.h"
 #include "integration/chain_fixture.h"
 #include "neo/account.h"
+#include "support/test_store.h"
 
 namespace neosl::testing {
 namespace {
@@ -164,12 +165,12 @@ TEST_F(BackupRoundTripTest, RestoredIntoAFreshDirectoryEverythingIsThere) {
 
   json::value summary = ParseJson(made.out);
   EXPECT_EQ(summary.at("sha256").as_string(), Sha256Hex(ReadFile(archive)));
-  EXPECT_EQ(summary.at("store_driver").as_string(), "sqlite");
+  EXPECT_EQ(summary.at("store_driver").as_string(), OnPostgres() ? "postgres" : "sqlite");
   EXPECT_TRUE(summary.at("with_devchain").as_bool());
   std::set<std::string> names;
   for (const auto& m : summary.at("members").as_array()) names.insert(std::string(m.at("name").as_string()));
-  for (const char* want : {"neosl.db", "platform.secret", "admin.key", "key-hash.secret", "enclave-signer.key",
-                           "enclave/keys.sealed", "devchain/chain.db"}) {
+  for (const char* want : {OnPostgres() ? "store.pgdump" : "neosl.db", "platform.secret", "admin.key",
+                           "key-hash.secret", "enclave-signer.key", "enclave/keys.sealed", "devchain/chain.db"}) {
     EXPECT_EQ(names.count(want), 1u) << want << " is not in " << made.out;
   }
   EXPECT_EQ(names.count("listen.addr"), 0u);
@@ -237,7 +238,7 @@ TEST_F(BackupRoundTripTest, RestoredIntoAFreshDirectoryEverythingIsThere) {
   EXPECT_TRUE(ParseJson(bank.out).at("ok").as_bool());
   CommandResult store_only = RunNeosl({"gasbank", "audit", "--data", restored_dir, "--no-chain"});
   EXPECT_EQ(store_only.exit_code, 0) << store_only.out << store_only.err;
-  CommandResult log = RunNeosl({"audit", "verify", "--db", restored_dir + "/neosl.db"});
+  CommandResult log = RunNeosl({"audit", "verify", "--data", restored_dir});
   EXPECT_EQ(log.exit_code, 0) << log.out << log.err;
   EXPECT_EQ(again->Stop(), 0);
 }

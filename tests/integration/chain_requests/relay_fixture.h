@@ -18,6 +18,7 @@
 #include "integration/devchain/devchain_fixture.h"
 #include "schema/migrations.h"
 #include "store/sqlite_store.h"
+#include "support/test_store_open.h"
 
 namespace neosl::chain_requests::testing {
 
@@ -127,7 +128,7 @@ class ChainRequestRelayTest : public devchain::testing::DevchainTest {
   void StartAll(std::chrono::milliseconds block_time = std::chrono::milliseconds(0)) {
     StartChain(block_time);
     ASSERT_FALSE(HasFatalFailure());
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

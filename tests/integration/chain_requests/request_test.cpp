@@ -12,6 +12,7 @@
 #include "schema/migrations.h"
 #include "store/sqlite_store.h"
 #include "support/temp_dir.h"
+#include "support/test_store_open.h"
 
 namespace neosl::chain_requests {
 namespace {
@@ -168,7 +169,7 @@ TEST(ChainRequestCallbackTest, CallsTheCallbackWithTheFourArguments) {
 class ChainRequestStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto s = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = *std::move(s);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

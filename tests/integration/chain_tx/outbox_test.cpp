@@ -19,6 +19,7 @@
 #include "devchain/native.h"
 #include "integration/chain_requests/relay_fixture.h"
 #include "integration/chain_tx/outbox_finals.h"
+#include "support/test_store_open.h"
 
 namespace neosl::chain_tx {
 namespace {
@@ -37,7 +38,7 @@ class OutboxTest : public devchain::testing::DevchainTest {
   void SetUp() override {
     StartChain();  // blocks on demand, unless a test holds them
     ASSERT_FALSE(HasFatalFailure());
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

@@ -4,4 +4,5 @@ neosl_test(gasbank_charging_test
   SOURCES charging_test.cpp
   DEPS neosl_gasbank_charging neosl_gasbank_fees neosl_mesh neosl_service_proto neosl_core
   LABELS integration
-  TIMEOUT 60)
+  TIMEOUT 60
+  POSTGRES)

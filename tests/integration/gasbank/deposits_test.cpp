@@ -18,6 +18,7 @@
 #include "integration/chain_requests/relay_fixture.h"
 #include "neo/account.h"
 #include "services/gasbank/ledger.h"
+#include "support/test_store_open.h"
 #include "tee/keys.h"
 
 namespace neosl::gasbank {
@@ -38,7 +39,7 @@ class DepositsTest : public devchain::testing::DevchainTest {
     StartChain();
     ASSERT_FALSE(HasFatalFailure());
     chain_->Stop();  // blocks are mined by hand
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

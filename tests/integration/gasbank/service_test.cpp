@@ -38,6 +38,7 @@
 #include "services/gasbank/usage.h"
 #include "store/sqlite_store.h"
 #include "support/temp_dir.h"
+#include "support/test_store_open.h"
 #include <grpcpp/client_context.h>
 
 namespace neosl::services {
@@ -82,7 +83,7 @@ std::string FieldOf(const Status& s) {
 class GasBankServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

@@ -4,6 +4,7 @@
 neosl_test(gasbank_withdrawals_test
   SOURCES withdrawals_test.cpp
   DEPS neosl_gasbank_chain neosl_gasbank_ledger neosl_gasbank_fees neosl_chain_tx neosl_chain_requests neosl_devchain
-       neosl_schema neosl_store neosl_neo neosl_crypto neosl_core neosl_test_support Boost::json
+       neosl_schema neosl_store neosl_neo neosl_crypto neosl_core neosl_test_store Boost::json
   LABELS integration
-  TIMEOUT 300)
+  TIMEOUT 300
+  POSTGRES)

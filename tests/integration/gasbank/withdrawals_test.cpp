@@ -21,6 +21,7 @@
 #include "neo/account.h"
 #include "services/gasbank/fees.h"
 #include "services/gasbank/ledger.h"
+#include "support/test_store_open.h"
 
 namespace neosl::gasbank {
 namespace {
@@ -66,7 +67,7 @@ class WithdrawalsTest : public devchain::testing::DevchainTest {
     StartChain();  // blocks on demand, unless a test holds them
     ASSERT_FALSE(HasFatalFailure());
     // A long busy timeout: the concurrency test queues a hundred writers.
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db"), .busy_timeout_ms = 120'000});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db"), .busy_timeout_ms = 120'000});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());

@@ -2,6 +2,6 @@
 # tests/integration, hence CMAKE_CURRENT_LIST_DIR.
 neosl_test(mesh_ca_cli_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/ca_cli_test.cpp
-  DEPS neosl_test_support Boost::json
+  DEPS neosl_test_store Boost::json
   LABELS integration)
 add_dependencies(mesh_ca_cli_test neosl)

@@ -35,6 +35,7 @@
 #include "services/pricefeed/pricefeed_service.h"
 #include "services/pricefeed/venues.h"
 #include "store/sqlite_store.h"
+#include "support/test_store_open.h"
 #include "tee/socket_relay.h"
 #include "unit/services/functions/fake_gas_bank.h"
 #include <grpcpp/client_context.h>
@@ -72,7 +73,7 @@ class PriceFeedServiceTest : public devchain::testing::DevchainTest {
   void SetUp() override {
     StartChain();  // blocks on demand
     ASSERT_FALSE(HasFatalFailure());
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
+    auto store = ::neosl::testing::OpenTestStore({.path = dir_.File("neosl.db")});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate(schema::Migrations()).ok());
