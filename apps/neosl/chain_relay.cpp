@@ -53,10 +53,11 @@ chain_requests::SubscriberFactory Subscribers(EmbeddedChain* devchain, neo::RpcC
   return chain_requests::PollingSubscriberFactory(rpc, random, std::chrono::milliseconds(poll_ms));
 }
 
-StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, EmbeddedChain* devchain,
+StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, const std::string& role,
+                                                            EmbeddedChain* devchain,
                                                             const neo::HttpRpcClientOptions& chain_options,
                                                             store::Store& store, neo::RpcClient& rpc,
-                                                            RunningEnclave& enclave, services::RandomService& random,
+                                                            RunningEnclave& enclave, services::RandomService* random,
                                                             services::OracleService* oracle, const Clock& clock,
                                                             RandomSource& random_source, RelayParts* parts) {
   const int64_t confirmations = config.Int("chain_requests.confirmations");
@@ -74,17 +75,29 @@ StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config
   chain_requests::SubscriberFactory factory = Subscribers(devchain, *parts->subscriber_rpc, random_source, poll_ms);
   chain_requests::RelayOptions options;
   options.confirmations = uint32_t(confirmations);
+  if (role != "all") {  // one service's process: its requests only, under a cursor of its own
+    options.name = "chain_requests." + role;
+    options.services = {role};
+  }
   // A store that has never followed the chain starts after the node's tip (start_index unset):
   // requests made before this platform existed are not its to answer.
   auto relay = std::make_unique<chain_requests::Relay>(std::move(options), store, rpc, *parts->signer, random_source,
                                                        std::move(factory), clock);
-  relay->Register("random", services::random::ChainHandler(random, [&enclave](std::span<const uint8_t> message) {
-                    return enclave.SignReport(message);
-                  }));
-  if (oracle != nullptr) relay->Register("oracle", services::oracle_chain::ChainHandler(*oracle));
+  std::string served;
+  if (random != nullptr) {
+    relay->Register("random", services::random::ChainHandler(*random, [&enclave](std::span<const uint8_t> message) {
+                      return enclave.SignReport(message);
+                    }));
+    served = "random";
+  }
+  if (oracle != nullptr) {
+    relay->Register("oracle", services::oracle_chain::ChainHandler(*oracle));
+    served += served.empty() ? "oracle" : ", oracle";
+  }
   RETURN_IF_ERROR(relay->Start());
   log::Info("chain request relay running", {{"account", neo::ToAddress(parts->signer->account())},
-                                            {"services", oracle != nullptr ? "random, oracle" : "random"}});
+                                            {"services", served},
+                                            {"cursor", role == "all" ? "chain_requests" : "chain_requests." + role}});
   return relay;
 }
 

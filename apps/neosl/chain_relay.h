@@ -34,12 +34,15 @@ struct RelayParts {
 };
 
 // Starts the relay with the random and oracle services registered (chain_requests.* config).
-// `devchain` is the embedded chain, or null with a node at `chain_options.url`. `oracle` may be
-// null (not served: such requests are answered 12, UNIMPLEMENTED).
-StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, EmbeddedChain* devchain,
+// `devchain` is the embedded chain, or null with a node at `chain_options.url`. In role all it
+// takes every request (a service this process lacks is answered 12, UNIMPLEMENTED); in a
+// service's own role (random, oracle) only that service's, under the cursor
+// "chain_requests.<role>", so that the random and oracle processes' relays share the chain.
+StatusOr<std::unique_ptr<chain_requests::Relay>> StartRelay(const Config& config, const std::string& role,
+                                                            EmbeddedChain* devchain,
                                                             const neo::HttpRpcClientOptions& chain_options,
                                                             store::Store& store, neo::RpcClient& rpc,
-                                                            RunningEnclave& enclave, services::RandomService& random,
+                                                            RunningEnclave& enclave, services::RandomService* random,
                                                             services::OracleService* oracle, const Clock& clock,
                                                             RandomSource& random_source, RelayParts* parts);
 

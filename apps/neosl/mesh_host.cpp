@@ -283,7 +283,7 @@ StatusOr<std::unique_ptr<services::OracleService>> MakeOracleService(const Confi
 
 const std::vector<std::string>& MeshRoles() {
   static const std::vector<std::string> roles = {"all",    "gateway", "echo",      "secrets", "functions",
-                                                 "random", "oracle",  "pricefeed", "gasbank"};
+                                                 "random", "oracle",  "pricefeed", "gasbank", "automation"};
   return roles;
 }
 
@@ -460,17 +460,25 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     host->oracle = oracle_service.get();
     host->services.push_back(std::move(oracle_service));
   } else if (role == "pricefeed") {
+    // Started by the replica's singletons (singletons.h): rounds only where the lease is held.
     ASSIGN_OR_RETURN(auto pricefeed, MakePriceFeedService(config, *host->pipeline, enclave_ref, store, clock, random,
                                                           ChargerFor(config, *client)));
-    RETURN_IF_ERROR(pricefeed->Start(nullptr));
     host->pricefeed = pricefeed.get();
     host->services.push_back(std::move(pricefeed));
   } else if (role == "gasbank") {
     if (!config.Bool("gasbank.enabled")) return InvalidArgumentError("role gasbank needs gasbank.enabled");
     ASSIGN_OR_RETURN(auto gasbank, MakeGasBankService(config, *host->pipeline, enclave_ref, store, clock, random));
-    RETURN_IF_ERROR(gasbank->Start(nullptr, neo::UInt160()));
     host->gasbank = gasbank.get();
     host->services.push_back(std::move(gasbank));
+  } else if (role == "automation") {
+    if (!config.Bool("automation.enabled")) return InvalidArgumentError("role automation needs automation.enabled");
+    // Automation calls functions, the gas bank and the price feed over the mesh, as "automation".
+    host->automation = std::make_unique<AutomationParts>();
+    ASSIGN_OR_RETURN(auto automation,
+                     MakeAutomationService(config, *host->pipeline, enclave_ref, store, *client,
+                                           ChargerFor(config, *client), clock, random, host->automation.get()));
+    host->automation_client = client.get();
+    host->services.push_back(std::move(automation));
   }
   host->service_clients.push_back(std::move(client));
   for (auto& s : host->services) host->server->AddService(s.get());

@@ -1,13 +1,11 @@
 #include "apps/neosl/serve.h"
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <signal.h>
 #include <system_error>
 #include <thread>
@@ -23,8 +21,7 @@
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_host.h"
 #include "apps/neosl/mesh_host.h"
-#include "apps/neosl/singletons.h"
-#include "coord/lease.h"
+#include "apps/neosl/replica.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/encoding.h"
@@ -83,69 +80,51 @@ int Fail(const Status& s) {
   return 1;
 }
 
-// What the main thread of a serving replica waits for: a stop signal, the lease won (start the
-// singletons) or the lease lost. Elected and Lost come from the lease's thread.
-class LeaderLoop {
- public:
-  struct Event {
-    enum Kind { kSignal, kElected, kLost } kind;
-    int signal = 0;
-    int64_t epoch = 0;
-    Status lost;
-  };
+// Whether a process of `role` hosts singletons, and so takes part in a lease (replica.h).
+bool HostsSingletons(const std::string& role) {
+  return role == "pricefeed" || role == "gasbank" || role == "automation" || role == "random" || role == "oracle";
+}
 
-  void Signal(int sig) {
-    std::lock_guard lock(mu_);
-    signal_ = sig;
-    cv_.notify_all();
-  }
-  void Elected(int64_t epoch) {
-    std::lock_guard lock(mu_);
-    elected_ = epoch;
-    cv_.notify_all();
-  }
-  void Lost(const Status& status) {
-    std::lock_guard lock(mu_);
-    lost_ = status;
-    cv_.notify_all();
-  }
-  // The next event; a stop signal first, then a loss, then an election (each election once).
-  Event Wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return signal_ != 0 || !lost_.ok() || elected_ != 0; });
-    if (signal_ != 0) return {Event::kSignal, signal_, 0, Status()};
-    if (!lost_.ok()) return {Event::kLost, 0, 0, lost_};
-    Event e{Event::kElected, 0, elected_, Status()};
-    elected_ = 0;
-    return e;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int signal_ = 0;
-  int64_t elected_ = 0;
-  Status lost_;
-};
-
-// A service role: no REST, no chain; the mesh server until a stop signal.
-int ServeRole(const Config& config, MeshHost& mesh, RunningEnclave& enclave, sigset_t& stop_signals,
+// A service role: no REST API; the mesh server, and the role's singletons under its lease, until
+// a stop signal (or the lease lost: exit 3).
+int ServeRole(const Config& config, const std::string& data_dir, MeshHost& mesh, RunningEnclave& enclave,
+              store::Store& store, Clock& clock, RandomSource& random, sigset_t& stop_signals,
               const std::string& addr_file) {
+  ChainConnection chain;
+  std::unique_ptr<Replica> replica;
+  if (HostsSingletons(mesh.role)) {
+    auto connected = ConnectChain(config, data_dir, /*embed=*/false, clock, random);
+    if (!connected.ok()) return Fail(connected.status());
+    chain = std::move(*connected);
+    auto started = Replica::Start(config, data_dir, mesh.role, store, chain, enclave, mesh, clock, random);
+    if (!started.ok()) return Fail(started.status());
+    replica = std::move(*started);
+  }
   if (Status s = WriteFileAtomic(addr_file, mesh.bound + "\n", 0644); !s.ok()) return Fail(s);
   log::Info("serving", {{"role", mesh.role},
                         {"instance", mesh.instance},
                         {"address", mesh.bound},
                         {"registry", mesh.registry->backend()},
-                        {"tls", !config.Bool("mesh.insecure")}});
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  log::Info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+                        {"tls", !config.Bool("mesh.insecure")},
+                        {"store", store.backend()},
+                        {"chain", chain.options.url.empty() ? "none" : chain.options.url},
+                        {"replica", replica ? replica->id() : ""},
+                        {"leader", replica != nullptr && replica->leader()}});
+  int exit_code = 0;
+  if (replica) {
+    exit_code = replica->Run(stop_signals);
+  } else {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log::Info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  }
+  replica.reset();
   mesh.Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   enclave.Stop();
   unlink(addr_file.c_str());
   log::Info("stopped", {});
   log::Flush();
-  return 0;
+  return exit_code;
 }
 
 }  // namespace
@@ -296,74 +275,23 @@ int RunServe(const ServeFlags& flags) {
       if (Status s = WriteFileAtomic(data_dir + "/observability.addr", *bound + "\n", 0644); !s.ok()) return Fail(s);
       log::Info("probes and metrics listening", {{"address", *bound}});
     }
-    int code = ServeRole(config, *mesh, *enclave, stop_signals, addr_file);
+    int code = ServeRole(config, data_dir, *mesh, *enclave, *store, clock, random, stop_signals, addr_file);
     if (probes) probes->Stop();
     return code;
   }
 
   // The chain: a real node when chain.rpc_url is set, else the embedded devchain.
-  std::unique_ptr<EmbeddedChain> devchain;
-  std::unique_ptr<neo::HttpRpcClient> chain_rpc;
-  std::string chain_url = config.String("chain.rpc_url");
-  const std::string& chain_mode = config.String("chain.mode");
-  if (chain_mode != "devchain" && chain_mode != "rpc") {
-    return Fail(InvalidArgumentError("chain.mode must be devchain or rpc, not '" + chain_mode + "'"));
-  }
-  if (chain_url.empty()) {
-    if (chain_mode == "rpc") return Fail(InvalidArgumentError("chain.mode is rpc but chain.rpc_url is empty"));
-    auto started = StartEmbeddedChain(config, data_dir);
-    if (!started.ok()) return Fail(started.status().Annotate("starting the devchain"));
-    devchain = std::move(*started);
-    chain_url = devchain->rpc_url;
-    log::Info("devchain running (a development network, not a Neo node)",
-              {{"rpc", chain_url}, {"network", devchain->chain->network()}, {"height", devchain->chain->height()}});
-  }
-  neo::HttpRpcClientOptions chain_options;
-  chain_options.url = chain_url;
-  chain_options.attempt_timeout = std::chrono::milliseconds(2000);
-  chain_options.call_timeout = std::chrono::milliseconds(3000);
-  chain_options.max_attempts = 1;
-  auto chain_client = neo::HttpRpcClient::Create(chain_options, clock, random);
-  if (!chain_client.ok()) return Fail(chain_client.status().Annotate("chain.rpc_url"));
-  chain_rpc = std::move(*chain_client);
-  chain_for_functions->SetUrl(chain_url);
+  auto chain_or = ConnectChain(config, data_dir, /*embed=*/true, clock, random);
+  if (!chain_or.ok()) return Fail(chain_or.status());
+  ChainConnection chain = std::move(*chain_or);
+  neo::RpcClient* chain_rpc = chain.rpc.get();
+  chain_for_functions->SetUrl(chain.options.url);
 
-  // The singletons: run by the one replica that holds the lease (apps/neosl/singletons.h). A
-  // lone replica takes it at once, so on a single node they start here, before the API listens.
-  LeaderLoop leader_loop;
-  auto instance_id = coord::LoadInstanceId(data_dir);
-  if (!instance_id.ok()) return Fail(instance_id.status());
-  coord::LeaseOptions lease_options;
-  lease_options.name = "singletons";
-  lease_options.holder = *instance_id;
-  lease_options.ttl = std::chrono::milliseconds(config.Int("replicas.lease_ttl_ms"));
-  lease_options.renew_every = std::chrono::milliseconds(config.Int("replicas.renew_ms"));
-  lease_options.retry_every = std::chrono::milliseconds(config.Int("replicas.retry_ms"));
-  if (lease_options.renew_every * 2 > lease_options.ttl || lease_options.retry_every.count() <= 0) {
-    return Fail(
-        InvalidArgumentError("replicas.renew_ms must be at most half of replicas.lease_ttl_ms, and "
-                             "replicas.retry_ms positive"));
-  }
-  coord::Lease lease(
-      *store, clock, lease_options, [&leader_loop](int64_t epoch) { leader_loop.Elected(epoch); },
-      [&leader_loop](const Status& lost) { leader_loop.Lost(lost); });
-  // The singletons write through a store fenced by the lease: refused unless this replica leads.
-  std::unique_ptr<store::Store> fenced_store = coord::MakeFencedStore(*store, lease);
-  auto prepared = Singletons::Prepare(
-      SingletonDeps{config, devchain.get(), chain_options, *fenced_store, *chain_rpc, *enclave, *mesh, clock, random});
-  if (!prepared.ok()) return Fail(prepared.status());
-  std::unique_ptr<Singletons> singletons = std::move(*prepared);
-  auto lead = [&]() -> Status {
-    RETURN_IF_ERROR(singletons->Lead());
-    log::Info("running the singletons", {{"lease", lease_options.name}, {"epoch", lease.epoch()}});
-    return Status();
-  };
-  if (Status s = lease.Start(); !s.ok()) return Fail(s.Annotate("starting the replica lease"));
-  if (lease.leader()) {
-    if (Status s = lead(); !s.ok()) return Fail(s);
-  } else {
-    log::Info("following: another replica runs the singletons", {{"lease", lease_options.name}});
-  }
+  // The singletons: run by the one replica that holds the lease (apps/neosl/replica.h). A lone
+  // replica takes it at once, so on a single node they start here, before the API listens.
+  auto replica_or = Replica::Start(config, data_dir, role, *store, chain, *enclave, *mesh, clock, random);
+  if (!replica_or.ok()) return Fail(replica_or.status());
+  std::unique_ptr<Replica> replica = std::move(*replica_or);
 
   // Shared by the gateway replicas through Redis when rate_limits.redis.dsn is set (docs/operations.md).
   auto limiter_or = NewGatewayRateLimiter(config, clock);
@@ -445,49 +373,20 @@ int RunServe(const ServeFlags& flags) {
                           {"data_dir", data_dir},
                           {"store", store->backend()},
                           {"role", role},
-                          {"replica", lease_options.holder},
-                          {"leader", lease.leader()},
+                          {"replica", replica->id()},
+                          {"leader", replica->leader()},
                           {"routes", gw.routes().size()}});
 
   // Until a stop signal: start the singletons when this replica wins the lease; if another
   // replica takes it over, stop (crash-only: a supervisor restarts this one as a follower).
-  std::thread signal_waiter([&stop_signals, &leader_loop] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    leader_loop.Signal(sig);
-  });
-  int exit_code = 0;
-  for (;;) {
-    LeaderLoop::Event event = leader_loop.Wait();
-    if (event.kind == LeaderLoop::Event::kSignal) {
-      log::Info("draining", {{"signal", event.signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-      break;
-    }
-    if (event.kind == LeaderLoop::Event::kLost) {
-      log::Error("stopping: this replica lost the singletons' lease and its writes are fenced off",
-                 {{"message", event.lost.message()}});
-      exit_code = 3;
-      pthread_kill(signal_waiter.native_handle(), SIGTERM);  // ends the waiter's sigwait
-      break;
-    }
-    if (!singletons->leading()) {  // elected after start-up
-      if (Status s = lead(); !s.ok()) {
-        log::Error("stopping: the singletons did not start", {{"message", s.ToString()}});
-        exit_code = 1;
-        pthread_kill(signal_waiter.native_handle(), SIGTERM);
-        break;
-      }
-    }
-  }
-  signal_waiter.join();
+  const int exit_code = replica->Run(stop_signals);
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
-  singletons.reset();
-  lease.Stop();  // hands the lease over at once, now that nothing of ours writes under it
+  replica.reset();  // the singletons, then the lease, handed over at once
   mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   mesh.reset();
-  if (devchain) devchain->Stop();
+  if (chain.devchain) chain.devchain->Stop();
   enclave->Stop();
   unlink(addr_file.c_str());
   log::Info("stopped", {{"drained", drained}});

@@ -15,8 +15,12 @@ namespace neosl::app {
 StatusOr<std::unique_ptr<Singletons>> Singletons::Prepare(const SingletonDeps& d) {
   std::unique_ptr<Singletons> s(new Singletons(d));
   MeshHost& mesh = d.mesh;
+  if (mesh.automation != nullptr && d.chain_rpc == nullptr) {
+    return FailedPreconditionError(
+        "automation needs the chain: set chain.rpc_url (a process of role automation embeds no devchain)");
+  }
   // Transactions the services send (price updates, withdrawals, contract calls), each once.
-  if (mesh.pricefeed != nullptr || mesh.gasbank != nullptr || mesh.automation != nullptr) {
+  if (d.chain_rpc != nullptr && (mesh.pricefeed != nullptr || mesh.gasbank != nullptr || mesh.automation != nullptr)) {
     auto made =
         MakeOutbox(d.config, d.devchain, d.chain_options, d.store, d.enclave, d.clock, d.random, &s->outbox_parts_);
     if (!made.ok()) return made.status().Annotate("making the chain outbox");
@@ -33,6 +37,16 @@ StatusOr<std::unique_ptr<Singletons>> Singletons::Prepare(const SingletonDeps& d
       }
     }
   }
+  if (mesh.gasbank != nullptr && !s->gasbank_started_) {  // no chain: balances and holds only
+    s->gasbank_started_ = true;
+    if (Status st = mesh.gasbank->Start(nullptr, neo::UInt160()); !st.ok()) return st.Annotate("starting the gas bank");
+  }
+  if (mesh.pricefeed != nullptr) {  // a follower until Lead
+    s->pricefeed_started_ = true;
+    if (Status st = mesh.pricefeed->Start(s->outbox_.get(), /*poll=*/true, /*lead=*/false); !st.ok()) {
+      return st.Annotate("starting the price feed");
+    }
+  }
   return s;
 }
 
@@ -44,9 +58,10 @@ Status Singletons::Lead() {
 
   // The chain request relay: contracts' ServiceRequest notifications answered by this
   // process's services, signed by the enclave's Neo account (docs/chain-requests.md).
-  if (d.config.Bool("chain_requests.enabled") && mesh.random) {
-    auto started = StartRelay(d.config, d.devchain, d.chain_options, d.store, d.chain_rpc, d.enclave, *mesh.random,
-                              mesh.oracle, d.clock, d.random, &relay_parts_);
+  if (d.chain_rpc != nullptr && d.config.Bool("chain_requests.enabled") &&
+      (mesh.random != nullptr || mesh.oracle != nullptr)) {
+    auto started = StartRelay(d.config, d.role, d.devchain, d.chain_options, d.store, *d.chain_rpc, d.enclave,
+                              mesh.random, mesh.oracle, d.clock, d.random, &relay_parts_);
     if (!started.ok()) return started.status().Annotate("starting the chain request relay");
     relay_ = std::move(*started);
   }
@@ -77,15 +92,14 @@ Status Singletons::Lead() {
       });
     }
     if (Status st = outbox_->Start(); !st.ok()) return st.Annotate("starting the chain outbox");
-    if (mesh.pricefeed != nullptr) {
-      pricefeed_started_ = true;
-      if (Status st = mesh.pricefeed->Start(outbox_.get()); !st.ok()) return st.Annotate("starting the price feed");
-    }
+  }
+  if (mesh.pricefeed != nullptr) {
+    if (Status st = mesh.pricefeed->Lead(); !st.ok()) return st.Annotate("running the price feed's rounds");
   }
 
   // Deposits: GAS transfers to the accounts' deposit addresses, credited after their
   // confirmations (services/gasbank/deposits.h).
-  if (mesh.gasbank != nullptr) {
+  if (mesh.gasbank != nullptr && d.chain_rpc != nullptr) {
     auto started = StartDepositWatcher(d.config, mesh.gasbank->confirmations(), d.devchain, d.chain_options, d.store,
                                        d.clock, d.random, &deposit_parts_);
     if (!started.ok()) return started.status().Annotate("following the gas bank's deposits");

@@ -31,10 +31,14 @@ namespace neosl::app {
 
 struct SingletonDeps {
   const Config& config;
-  EmbeddedChain* devchain;  // null with a node at chain_options.url
+  std::string role;         // the process's mesh role: "all", "gateway" or one service
+  EmbeddedChain* devchain;  // null with a node at chain_options.url, or without a chain
   neo::HttpRpcClientOptions chain_options;
   store::Store& store;  // fenced by the lease (coord::MakeFencedStore): writes fail unless leading
-  neo::RpcClient& chain_rpc;
+  // Null without a chain (a service role with no chain.rpc_url): the price feed's rounds run and
+  // publish nothing, the gas bank serves balances and holds but no withdrawals, nothing follows
+  // the chain; automation refuses to start.
+  neo::RpcClient* chain_rpc;
   RunningEnclave& enclave;
   MeshHost& mesh;
   Clock& clock;
@@ -45,10 +49,12 @@ class Singletons {
  public:
   // Every replica, at start: the outbox (made on the fenced store, not started) with the
   // services' listeners, and the gas bank started with it, so that any replica takes withdrawal
-  // requests (they enqueue in the request's own transaction; the leader's outbox sends them).
+  // requests (they enqueue in the request's own transaction; the leader's outbox sends them);
+  // the price feed as a follower, serving the leader's rounds from the store.
   static StatusOr<std::unique_ptr<Singletons>> Prepare(const SingletonDeps& deps);
-  // The leader, once elected: the relay, automation, the outbox's worker, the price feed's
-  // rounds, the deposit watcher. Call once.
+  // The leader, once elected: the relay (in role all, for every service; in role random or
+  // oracle, for that service, with a cursor of its own), automation, the outbox's worker, the
+  // price feed's rounds, the deposit watcher. Call once.
   Status Lead();
   bool leading() const { return leading_; }
 

@@ -55,6 +55,10 @@ bool Relay::Impl::Allowed(const neo::UInt160& contract) const {
          std::find(opts.contracts.begin(), opts.contracts.end(), contract) != opts.contracts.end();
 }
 
+bool Relay::Impl::Takes(const std::string& service) const {
+  return opts.services.empty() || std::find(opts.services.begin(), opts.services.end(), service) != opts.services.end();
+}
+
 void Relay::Impl::OnNotification(const neo::NotificationEvent& event) {
   if (event.notification.event_name != kServiceRequestEvent || !Allowed(event.notification.contract)) return;
   auto request = ParseServiceRequest(event);
@@ -68,6 +72,7 @@ void Relay::Impl::OnNotification(const neo::NotificationEvent& event) {
                                          {"reason", request.status().message()}});
     return;
   }
+  if (!Takes(request->service)) return;  // another service's relay records it
   request->noticed_at = clock.SteadyNow();
   block_requests.push_back(*std::move(request));
 }
@@ -153,6 +158,7 @@ Status Relay::Start() {
 
   ASSIGN_OR_RETURN(std::optional<uint32_t> cursor, m.requests.Cursor(m.opts.name));
   ASSIGN_OR_RETURN(std::vector<RequestRecord> unfinished, m.requests.Unfinished());
+  std::erase_if(unfinished, [&m](const RequestRecord& r) { return !m.Takes(r.request.service); });
   std::optional<uint32_t> start = cursor ? std::optional<uint32_t>(*cursor + 1) : m.opts.start_index;
 
   neo::Subscriptions subscriptions;

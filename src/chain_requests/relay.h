@@ -76,6 +76,11 @@ struct RelayOptions {
   std::string name = "chain_requests";
   // Contracts whose requests are served; empty: any contract.
   std::vector<neo::UInt160> contracts;
+  // Services whose requests this relay takes; empty: every service (one without a handler is
+  // answered 12). Where each service runs in processes of its own, each runs a relay for its
+  // service, with a cursor `name` of its own: the others' requests are neither recorded nor
+  // loaded by it, and are left to their relays.
+  std::vector<std::string> services;
   // Blocks after the request's block before it is acted on (0: at once). N3's dBFT gives
   // single-block finality, so 0 is safe on N3 networks.
   uint32_t confirmations = 0;

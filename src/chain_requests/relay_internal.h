@@ -77,6 +77,7 @@ struct Relay::Impl final : neo::ChainEventHandler {
   void OnBlock(const neo::BlockEvent& event) override;
   void OnError(const Status& status) override;
   bool Allowed(const neo::UInt160& contract) const;
+  bool Takes(const std::string& service) const;  // opts.services allows it
 
   // ---- relay_worker.cpp: the worker thread --------------------------------------------------
   void Run();

@@ -66,10 +66,11 @@ grpc::ServerUnaryReactor* PriceFeedService::GetPrice(grpc::CallbackServerContext
           const auto now = clock_.SteadyNow();
           st.watched_until = std::max(st.watched_until, now + options_.watch_ttl);
           // Nobody has followed it lately: its latest report may be old. One round now, and the
-          // poller keeps it fresh from here on.
+          // poller keeps it fresh from here on. Only where the rounds run: a follower answers
+          // with what the leader stored (rounds of two replicas would reuse round numbers).
           const bool fresh = st.observed_at.time_since_epoch().count() != 0 &&
                              now - st.observed_at <= 2 * options_.poll_interval + options_.timeout;
-          if (!fresh && !st.in_flight) {
+          if (!fresh && !st.in_flight && leading_) {
             st.in_flight = true;
             observe = true;
           }

@@ -26,6 +26,11 @@ using pricefeed_internal::Hex;
 using pricefeed_internal::Parsed;
 using pricefeed_internal::Serialized;
 
+// The live feeds, in the columns ParseFeed reads.
+constexpr std::string_view kLiveFeeds =
+    "SELECT id, account_id, pair, config, last_round, last_price, last_published_ms, last_direction, republish "
+    "FROM price_feeds WHERE deleted_at_ms IS NULL";
+
 }  // namespace
 
 PriceFeedService::PriceFeedService(mesh::Pipeline& pipeline, store::Store& store, PriceEnclave enclave,
@@ -47,13 +52,14 @@ PriceFeedService::~PriceFeedService() {
   Stop();
 }
 
-Status PriceFeedService::Start(chain_tx::Outbox* outbox, bool poll) {
+Status PriceFeedService::Start(chain_tx::Outbox* outbox, bool poll, bool lead) {
   {
     std::lock_guard lock(mu_);
     if (started_) return FailedPreconditionError("the price feed service is started already");
     started_ = true;
   }
   outbox_ = outbox;
+  leading_ = lead;
   RETURN_IF_ERROR(Load());
   // Each followed pair's staleness, and the shortest heartbeat of its feeds, at every scrape.
   metrics::PriceFeed().staleness.AddCallback(this, [this, since = clock_.NowUnixMillis()](metrics::Sink& out) {
@@ -78,7 +84,25 @@ Status PriceFeedService::Start(chain_tx::Outbox* outbox, bool poll) {
   log::Info("price feed running", {{"pairs", std::to_string(options_.pairs.size())},
                                    {"feeds", std::to_string(feeds_.size())},
                                    {"poll_ms", std::to_string(options_.poll_interval.count())},
-                                   {"publishing", outbox_ != nullptr ? "yes" : "no (no chain)"}});
+                                   {"publishing", outbox_ != nullptr ? "yes" : "no (no chain)"},
+                                   {"rounds", lead ? "here" : "another replica's, until this one leads"}});
+  return Status();
+}
+
+Status PriceFeedService::Lead() {
+  {
+    std::lock_guard lock(mu_);
+    if (!started_) return FailedPreconditionError("the price feed service is not started");
+    if (leading_) return Status();
+    feeds_.clear();  // Load brings back the live ones, with the state the last leader stored
+  }
+  {
+    std::lock_guard commit(commit_mu_);
+    RETURN_IF_ERROR(Load());
+  }
+  leading_ = true;
+  cv_.notify_all();
+  log::Info("price feed: running the rounds", {});
   return Status();
 }
 
@@ -114,32 +138,9 @@ Status PriceFeedService::Load() {
     st.degraded = status == "degraded";
     ASSIGN_OR_RETURN(st.reason, row.Text(4));
   }
-  ASSIGN_OR_RETURN(auto feed_rows,
-                   store_.Query("SELECT id, account_id, pair, config, last_round, last_price, last_published_ms, "
-                                "last_direction, republish FROM price_feeds WHERE deleted_at_ms IS NULL"));
+  ASSIGN_OR_RETURN(auto feed_rows, store_.Query(kLiveFeeds));
   for (const store::Row& row : feed_rows) {
-    FeedEntry f;
-    ASSIGN_OR_RETURN(f.id, row.Text(0));
-    ASSIGN_OR_RETURN(f.account, row.Text(1));
-    ASSIGN_OR_RETURN(f.pair, row.Text(2));
-    ASSIGN_OR_RETURN(store::Blob blob, row.Bytes(3));
-    ASSIGN_OR_RETURN(auto config, Parsed<pricefeedpb::Feed>(blob, "feed"));
-    f.policy.deviation_bps = config.deviation_bps();
-    f.policy.hysteresis_bps = config.hysteresis_bps();
-    f.policy.heartbeat_ms = int64_t(config.heartbeat_s()) * 1000;
-    if (config.has_target()) {
-      f.target_contract = config.target().contract();
-      f.target_method = config.target().method();
-    }
-    ASSIGN_OR_RETURN(auto last_round, row.OptionalInt(4));
-    f.last_round = last_round.value_or(0);
-    ASSIGN_OR_RETURN(f.state.last_price, row.OptionalInt(5));
-    ASSIGN_OR_RETURN(auto published, row.OptionalInt(6));
-    f.state.last_published_ms = published.value_or(0);
-    ASSIGN_OR_RETURN(int64_t direction, row.Int(7));
-    f.state.last_direction = int(direction);
-    ASSIGN_OR_RETURN(int64_t republish, row.Int(8));
-    f.state.republish = republish != 0;
+    ASSIGN_OR_RETURN(FeedEntry f, ParseFeed(row));
     if (!pairs_.count(f.pair)) {
       log::Warn("a feed follows a pair that is no longer configured; it is idle", {{"feed", f.id}, {"pair", f.pair}});
     }
@@ -157,6 +158,78 @@ Status PriceFeedService::Load() {
     if (auto it = feeds_.find(id); it != feeds_.end()) it->second.state.republish = true;
   }
   return Status();
+}
+
+StatusOr<PriceFeedService::FeedEntry> PriceFeedService::ParseFeed(const store::Row& row) const {
+  FeedEntry f;
+  ASSIGN_OR_RETURN(f.id, row.Text(0));
+  ASSIGN_OR_RETURN(f.account, row.Text(1));
+  ASSIGN_OR_RETURN(f.pair, row.Text(2));
+  ASSIGN_OR_RETURN(store::Blob blob, row.Bytes(3));
+  ASSIGN_OR_RETURN(auto config, Parsed<pricefeedpb::Feed>(blob, "feed"));
+  f.policy.deviation_bps = config.deviation_bps();
+  f.policy.hysteresis_bps = config.hysteresis_bps();
+  f.policy.heartbeat_ms = int64_t(config.heartbeat_s()) * 1000;
+  if (config.has_target()) {
+    f.target_contract = config.target().contract();
+    f.target_method = config.target().method();
+  }
+  ASSIGN_OR_RETURN(auto last_round, row.OptionalInt(4));
+  f.last_round = last_round.value_or(0);
+  ASSIGN_OR_RETURN(f.state.last_price, row.OptionalInt(5));
+  ASSIGN_OR_RETURN(auto published, row.OptionalInt(6));
+  f.state.last_published_ms = published.value_or(0);
+  ASSIGN_OR_RETURN(int64_t direction, row.Int(7));
+  f.state.last_direction = int(direction);
+  ASSIGN_OR_RETURN(int64_t republish, row.Int(8));
+  f.state.republish = republish != 0;
+  return f;
+}
+
+Status PriceFeedService::SyncFeeds() {
+  // Under the commit lock: no round is between copying the feeds and writing them back.
+  std::lock_guard commit(commit_mu_);
+  ASSIGN_OR_RETURN(auto rows, store_.Query(kLiveFeeds));
+  std::map<std::string, FeedEntry> live;
+  for (const store::Row& row : rows) {
+    ASSIGN_OR_RETURN(FeedEntry f, ParseFeed(row));
+    live.emplace(f.id, std::move(f));
+  }
+  std::lock_guard lock(mu_);
+  std::erase_if(feeds_, [&live](const auto& entry) { return live.count(entry.first) == 0; });
+  for (auto& [id, f] : live) {
+    if (feeds_.count(id) == 0) feeds_.emplace(id, std::move(f));  // a known feed keeps its state
+  }
+  return Status();
+}
+
+Status PriceFeedService::Refresh() {
+  ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT pair, round, report, status, reason FROM price_pairs"));
+  std::vector<pricefeedpb::PriceReport> fresh;
+  {
+    std::lock_guard lock(mu_);
+    for (const store::Row& row : rows) {
+      ASSIGN_OR_RETURN(std::string pair, row.Text(0));
+      auto it = pairs_.find(pair);
+      if (it == pairs_.end()) continue;
+      PairState& st = it->second;
+      ASSIGN_OR_RETURN(int64_t round, row.Int(1));
+      ASSIGN_OR_RETURN(std::string status, row.Text(3));
+      ASSIGN_OR_RETURN(std::string reason, row.Text(4));
+      const bool degraded = status == "degraded";
+      if (round == st.round && degraded == st.degraded && reason == st.reason) continue;
+      if (round != st.round && !row.IsNull(2)) {
+        ASSIGN_OR_RETURN(store::Blob blob, row.Bytes(2));
+        ASSIGN_OR_RETURN(st.report, Parsed<pricefeedpb::PriceReport>(blob, "price report"));
+      }
+      st.round = round;
+      st.degraded = degraded;
+      st.reason = std::move(reason);
+      fresh.push_back(Shown(st, pair));
+    }
+  }
+  for (const auto& report : fresh) Publish(report);
+  return SyncFeeds();
 }
 
 std::set<std::string> PriceFeedService::Followed() {
@@ -194,8 +267,16 @@ void PriceFeedService::PollLoop() {
   while (!stopping_) {
     const auto now = clock_.SteadyNow();
     if (now >= next) {
-      for (const std::string& pair : ClaimDue()) {
-        if (!work_->TrySubmit(RoundTask(pair))) pairs_.at(pair).in_flight = false;
+      // Every replica looks for feeds made through the others; a follower also for the rounds.
+      lock.unlock();
+      const Status synced = leading_ ? SyncFeeds() : Refresh();
+      if (!synced.ok()) log::Warn("price feed: reading the store failed", {{"error", synced.ToString()}});
+      lock.lock();
+      if (stopping_) break;
+      if (leading_) {
+        for (const std::string& pair : ClaimDue()) {
+          if (!work_->TrySubmit(RoundTask(pair))) pairs_.at(pair).in_flight = false;
+        }
       }
       // The next tick on the grid; a tick missed by a slow round is skipped, not bunched up.
       next += options_.poll_interval;
@@ -206,6 +287,7 @@ void PriceFeedService::PollLoop() {
 }
 
 void PriceFeedService::PollOnce() {
+  if (Status s = SyncFeeds(); !s.ok()) log::Warn("price feed: reading the feeds failed", {{"error", s.ToString()}});
   std::vector<std::string> started;
   {
     std::lock_guard lock(mu_);

@@ -27,6 +27,7 @@
 // pair on the queue).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -104,10 +105,19 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   // contracts (null: no chain here, and feeds with a target are refused); register Listener()
   // with it before it starts. With `poll`, a thread runs rounds every poll interval; without,
   // rounds run only through PollOnce (tests drive time themselves). Call once.
-  Status Start(chain_tx::Outbox* outbox, bool poll = true);
+  //
+  // Replicas: one runs the rounds (it holds the lease); the others start with `lead` false and
+  // serve reads and streams from what the leader stores, refreshed every poll interval, until
+  // Lead. Feeds made or deleted through any replica reach the leader the same way.
+  Status Start(chain_tx::Outbox* outbox, bool poll = true, bool lead = true);
+  // Takes the rounds over: reloads the pairs and feeds from the store (the deposed leader's last
+  // rounds included), then runs rounds and publishes. FAILED_PRECONDITION unless started.
+  Status Lead();
+  bool leading() const { return leading_.load(); }
   void Stop();
 
-  // Runs a round of every followed pair now and waits for them (tests, benchmarks).
+  // Looks for feeds made through other replicas, then runs a round of every followed pair now and
+  // waits for them (tests, benchmarks).
   void PollOnce();
   // Runs a round of `pair` now on the calling thread (tests).
   Status ObservePair(const std::string& pair);
@@ -176,6 +186,13 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
 
   StatusOr<std::string> NormalizePair(const std::string& text) const;
   Status Load();
+  // A row of price_feeds as the service holds it.
+  StatusOr<FeedEntry> ParseFeed(const store::Row& row) const;
+  // Feeds added or deleted in the store (through another replica) since the last look.
+  Status SyncFeeds();
+  // A follower's refresh: the pairs' rounds the leader has stored since (each new report goes to
+  // the watchers), and the feeds.
+  Status Refresh();
   // The pairs with a feed or a watcher of their own (mu_ held).
   std::set<std::string> Followed();
   // The followed pairs without a round in flight, marked in flight (mu_ held).
@@ -219,6 +236,7 @@ class PriceFeedService final : public pricefeedpb::PriceFeed::CallbackService {
   std::condition_variable cv_;  // a round finished (PollOnce), or stopping (the poller)
   bool stopping_ = false;
   bool started_ = false;
+  std::atomic<bool> leading_{false};
   std::map<std::string, PairState> pairs_;
   std::map<std::string, FeedEntry> feeds_;  // live feeds by id
   Stats stats_;

@@ -131,6 +131,64 @@ TEST_F(ChainRequestRelayTest, UnknownServiceIsAnsweredUnimplemented) {
   ASSERT_TRUE(WaitForState(*req, RequestState::kAnswered));
 }
 
+// Where each service runs in processes of its own, each runs a relay for its service on the
+// shared store: every request is recorded and answered by its service's relay alone, and a
+// request for a service no relay takes is left alone rather than answered 12.
+TEST_F(ChainRequestRelayTest, RelaysOfOneServiceEachShareTheChain) {
+  StartAll();
+  RelayOptions random_options = DefaultOptions();
+  random_options.name = "chain_requests.random";
+  random_options.services = {"random"};
+  RelayOptions oracle_options = DefaultOptions();
+  oracle_options.name = "chain_requests.oracle";
+  oracle_options.services = {"oracle"};
+  FixedHandler random{Bytes("r"), {}};
+  FixedHandler oracle{Bytes("o"), {}};
+  FixedHandler stray{Bytes("x"), {}};
+  relay_ = MakeRelay(random_options);
+  relay_->Register("random", random.handler());
+  relay_->Register("oracle", stray.handler());  // registered, but not this relay's service
+  auto oracle_relay = MakeRelay(oracle_options);
+  oracle_relay->Register("oracle", oracle.handler());
+  ASSERT_TRUE(relay_->Start().ok());
+  ASSERT_TRUE(oracle_relay->Start().ok());
+
+  auto for_random = Request("random", "{}");
+  auto for_oracle = Request("oracle", "{}");
+  auto for_nobody = Request("weather", "{}");
+  ASSERT_TRUE(for_random && for_oracle && for_nobody);
+  ASSERT_TRUE(WaitForState(*for_random, RequestState::kAnswered));
+  ASSERT_TRUE(WaitForState(*for_oracle, RequestState::kAnswered));
+  EXPECT_EQ(Response(for_random->id)->result, Bytes("r"));
+  EXPECT_EQ(Response(for_oracle->id)->result, Bytes("o"));
+  EXPECT_EQ(*random.calls, 1);
+  EXPECT_EQ(*oracle.calls, 1);
+  EXPECT_EQ(*stray.calls, 0);
+  EXPECT_EQ(relay_->stats().received, 1u);
+  EXPECT_EQ(oracle_relay->stats().received, 1u);
+  ASSERT_TRUE(WaitUntil([&] {
+    return relay_->stats().last_block >= for_nobody->block && oracle_relay->stats().last_block >= for_nobody->block;
+  }));
+  EXPECT_EQ(RowCount(), 2) << "the request for a service no relay takes is not recorded";
+  EXPECT_FALSE(Response(for_nobody->id));
+  EXPECT_EQ(AnswerTransactions().size(), 2u);
+
+  // An unfinished request of another service, loaded at start, is not this relay's either.
+  oracle_relay.reset();
+  relay_.reset();
+  ASSERT_TRUE(store::RunInTransaction(*store_, store::TxMode::kWrite, [](store::Transaction& tx) {
+                return tx.Exec("UPDATE chain_requests SET status = 'received' WHERE service = 'oracle'").status();
+              }).ok());
+  relay_ = MakeRelay(random_options);
+  relay_->Register("random", random.handler());
+  relay_->Register("oracle", stray.handler());
+  ASSERT_TRUE(relay_->Start().ok());
+  auto again = Request("random", "{}");
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(WaitForState(*again, RequestState::kAnswered));
+  EXPECT_EQ(*stray.calls, 0);
+}
+
 // The ServiceRequest notification of an entry script (the devchain lets a transaction's own
 // script notify, as Neo does): its contract hash is the script's hash.
 std::vector<uint8_t> NotifyScript(std::vector<neo::ContractParam> fields) {

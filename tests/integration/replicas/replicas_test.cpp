@@ -1,4 +1,5 @@
-// Two `neosl serve` replicas on one shared store, following one chain (a `neosl devchain`
+// Two `neosl serve` replicas on one shared store (a SQLite file, or a PostgreSQL database in the
+// "pg." copies), following one chain (a `neosl devchain`
 // process): one runs the singletons under the lease, the other serves and waits. The leader is
 // killed (SIGKILL) while contracts' requests are in flight; the follower takes the lease over
 // within 5 s and every request is answered exactly once: one HALTed answer transaction per
@@ -23,6 +24,8 @@
 #include "support/http_client.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
+#include "support/test_store_open.h"
 
 namespace neosl::testing {
 namespace {
@@ -49,15 +52,27 @@ class ReplicasTest : public ::testing::Test {
                                                        });
   }
 
-  // A replica on the shared store; `data_dir` set to reuse prepared state.
-  std::unique_ptr<ServerProcess> StartReplica(const std::string& data_dir = "") {
+  // A replica on the shared store; `data_dir` set to reuse prepared state; `role` one service
+  // (with the mesh's CA and registry, as the processes of one service each in Kubernetes).
+  std::unique_ptr<ServerProcess> StartReplica(const std::string& data_dir = "", const std::string& role = "all") {
     ServerOptions options;
     options.data_dir = data_dir;
-    options.env = {{"NEOSL_CHAIN_MODE", "rpc"},
-                   {"NEOSL_CHAIN_RPC_URL", "http://" + chain_->address()},
-                   {"NEOSL_CHAIN_REQUESTS_POLL_MS", "100"},
-                   {"NEOSL_STORE_SQLITE_PATH", shared_.File("neosl.db")},
-                   {"NEOSL_PRICEFEED_ENABLED", "false"}};
+    if (role != "all") {
+      options.args = {"--role", role};
+      if (!ca_ready_) {
+        CommandResult ca = RunNeosl({"ca", "init", "--dir", shared_.File("ca")});
+        EXPECT_EQ(ca.exit_code, 0) << ca.err;
+        ca_ready_ = true;
+      }
+      options.env = {{"NEOSL_MESH_TLS_CA_DIR", shared_.File("ca")},
+                     {"NEOSL_MESH_REGISTRY_DIR", shared_.File("registry")},
+                     {"NEOSL_MESH_REGISTRY_LEASE_MS", "2000"}};
+    }
+    options.env.insert(options.env.end(), {{"NEOSL_CHAIN_MODE", "rpc"},
+                                           {"NEOSL_CHAIN_RPC_URL", "http://" + chain_->address()},
+                                           {"NEOSL_CHAIN_REQUESTS_POLL_MS", "100"},
+                                           {"NEOSL_PRICEFEED_ENABLED", role == "pricefeed" ? "true" : "false"}});
+    for (auto& kv : SharedStoreEnv(shared_.File("neosl.db"))) options.env.push_back(std::move(kv));
     std::string error;
     auto replica = ServerProcess::Start(std::move(options), &error);
     EXPECT_NE(replica, nullptr) << error;
@@ -82,16 +97,16 @@ class ReplicasTest : public ::testing::Test {
   }
 
   // The lease's holder and epoch as the shared store has them.
-  std::pair<std::string, int64_t> Holder() {
-    auto store = store::OpenSqliteStore({.path = shared_.File("neosl.db"), .read_connections = 1});
+  std::pair<std::string, int64_t> Holder(const std::string& lease = "singletons") {
+    auto store = ::neosl::testing::OpenTestStore({.path = shared_.File("neosl.db"), .read_connections = 1});
     if (!store.ok()) return {"", 0};
-    auto rows = (*store)->Query("SELECT holder, epoch FROM leases WHERE name = 'singletons'");
+    auto rows = (*store)->Query("SELECT holder, epoch FROM leases WHERE name = ?", {lease});
     if (!rows.ok() || rows->empty()) return {"", 0};
     return {*(*rows)[0].Text(0), *(*rows)[0].Int(1)};
   }
 
   int64_t AnsweredRows() {
-    auto store = store::OpenSqliteStore({.path = shared_.File("neosl.db"), .read_connections = 1});
+    auto store = ::neosl::testing::OpenTestStore({.path = shared_.File("neosl.db"), .read_connections = 1});
     if (!store.ok()) return -1;
     auto rows = (*store)->Query("SELECT COUNT(*) FROM chain_requests WHERE status = 'answered'");
     return rows.ok() ? *(*rows)[0].Int(0) : -1;
@@ -137,6 +152,7 @@ class ReplicasTest : public ::testing::Test {
   }
 
   TempDir shared_;
+  bool ca_ready_ = false;
   std::unique_ptr<ServerProcess> chain_;
   std::unique_ptr<neo::HttpRpcClient> rpc_;
   std::unique_ptr<neo::KeyTransactionSigner> signer_;
@@ -220,6 +236,67 @@ TEST_F(ReplicasTest, ACleanStopHandsTheLeaseOverAtOnce) {
   }
   EXPECT_NE(b->Logs().find("running the singletons"), std::string::npos);
   EXPECT_EQ(b->Stop(), 0);
+}
+
+// One process per service, as in Kubernetes: each service's replicas elect their own leader
+// (the lease "singletons.<role>"). The random role's leader relays contracts' random requests
+// alone, under a cursor of its own; when it is killed, the other random replica takes over and
+// every request is still answered exactly once.
+TEST_F(ReplicasTest, EachServiceRoleElectsItsOwnLeader) {
+  // The shared state (enclave keys, schema) from a first replica of role all, then stopped.
+  TempDir seed_dir;
+  neo::UInt160 platform;
+  {
+    auto seed = StartReplica(seed_dir.File("data"));
+    ASSERT_NE(seed, nullptr);
+    platform = PlatformAccount(*seed);
+    ASSERT_FALSE(GasTransfer(*sender_, signer_->account(), platform, 100'00000000).empty());
+    ASSERT_EQ(seed->Stop(), 0);
+  }
+  auto start = [&](const std::string& role, TempDir& dir) {
+    fs::create_directories(dir.File("data"));
+    CopySharedState(seed_dir.File("data"), dir.File("data"));
+    return StartReplica(dir.File("data"), role);
+  };
+  TempDir r1_dir, r2_dir, p1_dir, p2_dir;
+  auto random1 = start("random", r1_dir);
+  ASSERT_NE(random1, nullptr);
+  auto random2 = start("random", r2_dir);
+  ASSERT_NE(random2, nullptr);
+  auto pricefeed1 = start("pricefeed", p1_dir);
+  ASSERT_NE(pricefeed1, nullptr);
+  auto pricefeed2 = start("pricefeed", p2_dir);
+  ASSERT_NE(pricefeed2, nullptr);
+  auto first_block = rpc_->GetBlockCount();
+  ASSERT_TRUE(first_block.ok());
+
+  EXPECT_EQ(Holder("singletons.random").first, InstanceId(*random1));
+  EXPECT_EQ(Holder("singletons.pricefeed").first, InstanceId(*pricefeed1));
+  EXPECT_NE(random2->Logs().find("following"), std::string::npos);
+  EXPECT_NE(pricefeed2->Logs().find("following"), std::string::npos);
+  EXPECT_NE(random1->Logs().find("chain_requests.random"), std::string::npos) << random1->Logs();
+
+  std::vector<std::string> ids = {Request(), Request()};
+  for (const auto& id : ids) ASSERT_TRUE(Answered(id, 30s)) << "request " << id;
+
+  const auto killed_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(random1->Stop(SIGKILL), 128 + SIGKILL);
+  const std::string r2_id = InstanceId(*random2);
+  while (Holder("singletons.random").first != r2_id && std::chrono::steady_clock::now() < killed_at + 20s) {
+    std::this_thread::sleep_for(20ms);  // polls the store for the takeover, bounded
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 5s);
+  ASSERT_EQ(Holder("singletons.random").first, r2_id);
+  EXPECT_EQ(Holder("singletons.pricefeed").first, InstanceId(*pricefeed1)) << "another service's lease moved";
+
+  ids.push_back(Request());
+  for (const auto& id : ids) EXPECT_TRUE(Answered(id, 30s)) << "request " << id;
+  std::vector<bool> answers = TransactionsFrom(platform, *first_block);
+  EXPECT_EQ(answers.size(), ids.size());
+  for (bool halted : answers) EXPECT_TRUE(halted);
+  EXPECT_EQ(random2->Stop(), 0);
+  EXPECT_EQ(pricefeed1->Stop(), 0);
+  EXPECT_EQ(pricefeed2->Stop(), 0);
 }
 
 TEST_F(ReplicasTest, ASecondServeOnTheSameDataDirIsRefused) {

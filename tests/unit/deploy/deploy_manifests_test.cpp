@@ -69,13 +69,10 @@ TEST(DeployManifests, TheBuildsAreFound) {
   }
 }
 
-TEST(DeployManifests, PendingKeysAndRolesAreStillPending) {
-  // Not a failure: a reminder to shorten the lists in pods.h once the keys and roles exist.
+TEST(DeployManifests, PendingKeysAreStillPending) {
+  // Not a failure: a reminder to shorten the list in pods.h once the keys exist.
   for (const std::string& key : kPendingKeys) {
     if (KnownKeys().count(key)) std::cout << "note: " << key << " now exists; drop it from kPendingKeys\n";
-  }
-  for (const std::string& role : kPendingRoles) {
-    if (KnownRoles().count(role)) std::cout << "note: role " << role << " now exists; drop it from kPendingRoles\n";
   }
   EXPECT_FALSE(KnownKeys().empty()) << "the embedded config defaults did not load";
   EXPECT_FALSE(KnownRoles().empty()) << "no MeshRoles() list found in apps/neosl/mesh_host.cpp";
@@ -187,8 +184,7 @@ TEST_P(BuildTest, EveryContainerConfigurationLoads) {
 }
 
 TEST_P(BuildTest, RolesAreKnownAndMatchTheRoleLabel) {
-  std::set<std::string> known = KnownRoles();
-  known.insert(kPendingRoles.begin(), kPendingRoles.end());
+  const std::set<std::string> known = KnownRoles();
   std::map<std::string, std::string> seen;  // role → where
   std::vector<std::string> problems;
   for (const ServeContainer& c : containers_) {

@@ -15,14 +15,12 @@
 
 namespace neosl::deploy_test {
 
-// TODO(#14): configuration keys and roles that other work of issue #14 is adding at the same time
-// as these manifests, accepted as if they existed. Remove each entry once it exists (the test
-// prints a note when one does). Pending keys may be set only through NEOSL_* variables, since
-// the config file is loaded by the real loader, which refuses unknown keys.
-//   automation   the automation role of `neosl serve --role` (MeshRoles() in mesh_host.cpp)
-// (observability.listen and store.postgres.dsn were pending too and have landed.)
+// Configuration keys that work landing at the same time as the manifests adds, accepted as if
+// they existed; remove each once it does (the test prints a note). Pending keys may be set only
+// through NEOSL_* variables, since the config file is loaded by the real loader, which refuses
+// unknown keys. (observability.listen, store.postgres.dsn and the automation role were pending
+// and have landed.)
 inline const std::set<std::string> kPendingKeys = {};
-inline const std::set<std::string> kPendingRoles = {"automation"};
 
 // Every configuration key (dotted path) of the embedded defaults.
 const std::set<std::string>& KnownKeys();
