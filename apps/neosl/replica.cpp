@@ -36,7 +36,9 @@ StatusOr<ChainConnection> ConnectChain(const Config& config, const std::string& 
 }
 
 std::string SingletonLeaseName(const std::string& role) {
-  return role == "all" || role == "gateway" ? "singletons" : "singletons." + role;
+  // A gateway hosts no singletons: its lease is one of its own, so that gateways on the store of
+  // role `all` processes never keep the lease from them.
+  return role == "all" ? "singletons" : "singletons." + role;
 }
 
 StatusOr<std::unique_ptr<Replica>> Replica::Start(const Config& config, const std::string& data_dir,

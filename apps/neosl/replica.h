@@ -1,10 +1,11 @@
 // A serving process's place among its replicas: the chain it follows, the lease it takes part
 // in, and the singletons (singletons.h) it runs while it holds the lease.
 //
-// Every process that hosts singletons takes part: role `all` (and `gateway`, which hosts none)
-// under the lease "singletons"; a service role under "singletons.<role>", so that each service's
-// replicas elect their own leader (the price feed's rounds, the gas bank's deposits and
-// withdrawals, automation, the relay of the random or oracle service).
+// Every serving process takes part: role `all` under the lease "singletons"; any other role
+// under "singletons.<role>", so that each service's replicas elect their own leader (the price
+// feed's rounds, the gas bank's deposits and withdrawals, automation, the relay of the random or
+// oracle service). A gateway hosts none; its lease of its own keeps it from taking the one of
+// role `all` processes on the same store.
 #pragma once
 
 #include <condition_variable>
