@@ -8,16 +8,21 @@
 
 namespace neosl::app {
 
-StatusOr<Config> LoadCliConfig(const std::optional<std::string>& file, const std::optional<std::string>& data_dir) {
+StatusOr<Config> LoadServeConfig(const std::optional<std::string>& file,
+                                 const std::map<std::string, std::string>& overrides) {
   auto env = Config::ProcessEnvironment();
   std::optional<std::string> path = file;
   if (!path) {
     auto it = env.find("NEOSL_CONFIG");
     if (it != env.end() && !it->second.empty()) path = it->second;
   }
+  return Config::Load(path, env, overrides);
+}
+
+StatusOr<Config> LoadCliConfig(const std::optional<std::string>& file, const std::optional<std::string>& data_dir) {
   std::map<std::string, std::string> overrides;
   if (data_dir) overrides["data_dir"] = *data_dir;
-  return Config::Load(path, env, overrides);
+  return LoadServeConfig(file, overrides);
 }
 
 StatusOr<std::unique_ptr<store::Store>> OpenExistingStore(const Config& config, const std::string& db_path) {

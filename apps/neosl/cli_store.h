@@ -3,6 +3,7 @@
 // a deployment on PostgreSQL is read where it lives.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,8 +14,12 @@
 
 namespace neosl::app {
 
-// The configuration as `neosl serve` would load it: defaults, the file (`file`, else
-// NEOSL_CONFIG), NEOSL_* variables, and `data_dir` over data_dir.
+// The configuration as `neosl serve` loads it: defaults, the file (`file`, else NEOSL_CONFIG),
+// NEOSL_* variables, then `overrides` (the command's flags) over all of them.
+StatusOr<Config> LoadServeConfig(const std::optional<std::string>& file,
+                                 const std::map<std::string, std::string>& overrides);
+
+// The same with `data_dir` over data_dir: what a command beside serve works on.
 StatusOr<Config> LoadCliConfig(const std::optional<std::string>& file, const std::optional<std::string>& data_dir);
 
 // The store of an existing deployment, opened to read: `db_path` if given (a SQLite file), else

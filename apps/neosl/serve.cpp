@@ -18,6 +18,7 @@
 #include "apps/neosl/automation_setup.h"
 #include "apps/neosl/chain_reads.h"
 #include "apps/neosl/chain_relay.h"
+#include "apps/neosl/cli_store.h"
 #include "apps/neosl/devchain_cli.h"
 #include "apps/neosl/enclave_host.h"
 #include "apps/neosl/mesh_host.h"
@@ -51,17 +52,11 @@ std::string ErrnoMessage(int err) {
 }
 
 StatusOr<Config> LoadConfig(const ServeFlags& flags) {
-  auto env = Config::ProcessEnvironment();
-  std::optional<std::string> file = flags.config_file;
-  if (!file) {
-    auto it = env.find("NEOSL_CONFIG");
-    if (it != env.end() && !it->second.empty()) file = it->second;
-  }
   std::map<std::string, std::string> overrides;
   if (flags.listen) overrides["listen"] = *flags.listen;
   if (flags.data_dir) overrides["data_dir"] = *flags.data_dir;
   if (flags.role) overrides["mesh.role"] = *flags.role;
-  return Config::Load(file, env, overrides);
+  return LoadServeConfig(flags.config_file, overrides);
 }
 
 Status EnsureDataDir(const std::string& dir) {
@@ -80,9 +75,11 @@ int Fail(const Status& s) {
   return 1;
 }
 
-// Whether a process of `role` hosts singletons, and so takes part in a lease (replica.h).
-bool HostsSingletons(const std::string& role) {
-  return role == "pricefeed" || role == "gasbank" || role == "automation" || role == "random" || role == "oracle";
+// Whether this process hosts a service with singletons (singletons.h), and so takes part in a
+// lease (replica.h): the price feed, the gas bank, automation, or a service the relay answers for.
+bool HostsSingletons(const MeshHost& mesh) {
+  return mesh.pricefeed != nullptr || mesh.gasbank != nullptr || mesh.automation != nullptr || mesh.random != nullptr ||
+         mesh.oracle != nullptr;
 }
 
 // A service role: no REST API; the mesh server, and the role's singletons under its lease, until
@@ -92,7 +89,7 @@ int ServeRole(const Config& config, const std::string& data_dir, MeshHost& mesh,
               const std::string& addr_file) {
   ChainConnection chain;
   std::unique_ptr<Replica> replica;
-  if (HostsSingletons(mesh.role)) {
+  if (HostsSingletons(mesh)) {
     auto connected = ConnectChain(config, data_dir, /*embed=*/false, clock, random);
     if (!connected.ok()) return Fail(connected.status());
     chain = std::move(*connected);

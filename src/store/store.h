@@ -123,7 +123,10 @@ class Store {
 };
 
 // Runs `fn` inside a transaction of `mode`, commits if it returns OK, and retries the whole
-// transaction (up to `max_attempts`) when the store answers ABORTED.
-Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Transaction&)>& fn, int max_attempts = 5);
+// transaction (up to `max_attempts`, after a jittered backoff of 1, 2, 4, … 32 ms) when the store
+// answers ABORTED: a serialization conflict, which on PostgreSQL any two writers of one row (a
+// counter, a balance) meet; retrying is how they take turns, so the default budget is ample.
+Status RunInTransaction(Store& store, TxMode mode, const std::function<Status(Transaction&)>& fn,
+                        int max_attempts = 20);
 
 }  // namespace neosl::store

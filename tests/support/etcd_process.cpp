@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "support/child_process.h"
 #include "support/http_client.h"
 #include <netinet/in.h>
 
@@ -46,18 +47,6 @@ bool FreePorts(int& a, int& b) {
   a = ports[0];
   b = ports[1];
   return ok;
-}
-
-int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (true) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return -2;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling for an exit, not a race
-  }
 }
 
 }  // namespace
@@ -156,13 +145,13 @@ void EtcdProcess::Stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return;
   if (grace.count() > 0) {
     ::kill(pid_, SIGTERM);
-    if (WaitExit(pid_, grace) != -2) {
+    if (WaitForExit(pid_, grace) != -2) {
       pid_ = -1;
       return;
     }
   }
   ::kill(pid_, SIGKILL);
-  WaitExit(pid_, std::chrono::seconds(10));
+  WaitForExit(pid_, std::chrono::seconds(10));
   pid_ = -1;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "support/child_process.h"
 #include <libpq-fe.h>
 #include <netinet/in.h>
 
@@ -27,24 +28,6 @@ namespace {
 
 std::string Errno(const std::string& what) {
   return what + ": " + std::error_code(errno, std::generic_category()).message();
-}
-
-// A free loopback port: bound, then released for the server. Another process may take it in
-// between; Launch then tries another.
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 std::string RandomHex(size_t bytes) {
@@ -57,17 +40,6 @@ std::string RandomHex(size_t bytes) {
     out += kHex[b & 15];
   }
   return out;
-}
-
-// Waits for `pid` to exit; false if it is still running at the deadline.
-bool WaitExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    pid_t r = ::waitpid(pid, status, WNOHANG);
-    if (r == pid || (r < 0 && errno != EINTR)) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling for an exit
-  }
 }
 
 }  // namespace
@@ -137,7 +109,7 @@ std::unique_ptr<PostgresCluster> PostgresCluster::Launch(std::string* error) {
   std::filesystem::remove(pwfile);
 
   for (int attempt = 0; attempt < 3; ++attempt) {
-    c->port_ = FreePort();
+    c->port_ = FreeLoopbackPort();
     if (c->port_ != 0 && c->Start(error)) break;
   }
   if (!c->running()) {
@@ -159,9 +131,9 @@ bool PostgresCluster::RunAsServerUser(const std::vector<std::string>& args, cons
   pid_t pid = SpawnAsServerUser(args, log, error);
   if (pid < 0) return false;
   int status = 0;
-  if (!WaitExit(pid, std::chrono::seconds(120), &status)) {
+  if ((status = WaitForExit(pid, std::chrono::seconds(120))) == -2) {
     ::kill(pid, SIGKILL);
-    WaitExit(pid, std::chrono::seconds(10), &status);
+    status = WaitForExit(pid, std::chrono::seconds(10));
     *error = args[0] + " did not finish within 120 s";
     return false;
   }
@@ -244,9 +216,9 @@ void PostgresCluster::Stop() {
   // checkpoint, as pg_ctl stop -m immediate does. Its own children are gone when it exits.
   ::kill(pid_, SIGQUIT);
   int status = 0;
-  if (!WaitExit(pid_, std::chrono::seconds(30), &status)) {
+  if ((status = WaitForExit(pid_, std::chrono::seconds(30))) == -2) {
     ::kill(pid_, SIGKILL);
-    WaitExit(pid_, std::chrono::seconds(10), &status);
+    status = WaitForExit(pid_, std::chrono::seconds(10));
   }
   pid_ = -1;
 }

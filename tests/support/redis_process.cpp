@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
+#include "support/child_process.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -22,24 +23,6 @@ extern char** environ;
 
 namespace neosl::testing {
 namespace {
-
-// A free loopback port: bound, then released for redis-server. Another process may take it in
-// between; Launch then retries with another.
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 // Whether a server on `port` answers PING with +PONG within 200 ms.
 bool Pings(int port) {
@@ -63,18 +46,6 @@ bool Pings(int port) {
   return ok;
 }
 
-int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (true) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return -2;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling for an exit, not a race
-  }
-}
-
 }  // namespace
 
 std::string RedisProcess::Binary() {
@@ -92,7 +63,7 @@ std::unique_ptr<RedisProcess> RedisProcess::Launch(std::string* error) {
   }
   p->temp_ = std::make_unique<TempDir>();
   for (int attempt = 0; attempt < 3; ++attempt) {
-    p->port_ = FreePort();
+    p->port_ = FreeLoopbackPort();
     if (p->port_ == 0) {
       *error = "finding a free port: " + std::error_code(errno, std::generic_category()).message();
       continue;
@@ -149,13 +120,13 @@ void RedisProcess::Stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0) return;
   if (grace.count() > 0) {
     ::kill(pid_, SIGTERM);
-    if (WaitExit(pid_, grace) != -2) {
+    if (WaitForExit(pid_, grace) != -2) {
       pid_ = -1;
       return;
     }
   }
   ::kill(pid_, SIGKILL);
-  WaitExit(pid_, std::chrono::seconds(10));
+  WaitForExit(pid_, std::chrono::seconds(10));
   pid_ = -1;
 }
 

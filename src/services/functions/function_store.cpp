@@ -328,18 +328,13 @@ Status FunctionStore::AddExecution(ExecutionRecord& e, int64_t max_kept) {
 std::vector<Status> FunctionStore::AddExecutions(std::span<ExecutionRecord* const> records, int64_t max_kept) {
   std::vector<Status> results(records.size());
   // A function's execution counter is one row that the writer of every replica updates: on
-  // PostgreSQL (SERIALIZABLE) their concurrent batches conflict, and retrying is how they take
-  // turns, so they get more attempts than a transaction that rarely meets another.
-  constexpr int kAttempts = 20;
-  Status whole = store::RunInTransaction(
-      store_, store::TxMode::kWrite,
-      [&](store::Transaction& tx) -> Status {
-        for (size_t i = 0; i < records.size(); ++i) {
-          RETURN_IF_ERROR(InsertExecution(tx, *records[i], max_kept, &results[i]));
-        }
-        return Status();
-      },
-      kAttempts);
+  // PostgreSQL their concurrent batches conflict and take turns through RunInTransaction's retry.
+  Status whole = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    for (size_t i = 0; i < records.size(); ++i) {
+      RETURN_IF_ERROR(InsertExecution(tx, *records[i], max_kept, &results[i]));
+    }
+    return Status();
+  });
   if (whole.ok()) return results;
   if (records.size() == 1) return {whole};
   for (size_t i = 0; i < records.size(); ++i) results[i] = AddExecution(*records[i], max_kept);

@@ -18,11 +18,6 @@
 namespace neosl::gasbank {
 namespace {
 
-// An account's balance is one row that every replica's charges update: on PostgreSQL
-// (SERIALIZABLE) concurrent postings to one account conflict, and retrying is how they take
-// turns, so they get more attempts than a transaction that rarely meets another.
-constexpr int kAttempts = 20;
-
 constexpr size_t kMaxKeyBytes = 200;
 constexpr size_t kMaxKindBytes = 32;
 constexpr size_t kMaxFieldBytes = 200;  // account, service, reference
@@ -306,13 +301,10 @@ StatusOr<Posted> Ledger::Post(const Entry& entry) {
   RETURN_IF_ERROR(Validate(entry));
   const int64_t now_ms = clock_.NowUnixMillis();
   Posted posted;
-  Status status = store::RunInTransaction(
-      store_, store::TxMode::kWrite,
-      [&](store::Transaction& tx) -> Status {
-        ASSIGN_OR_RETURN(posted, PostValid(tx, entry, now_ms, true));
-        return Status::Ok();
-      },
-      kAttempts);
+  Status status = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(posted, PostValid(tx, entry, now_ms, true));
+    return Status::Ok();
+  });
   RETURN_IF_ERROR(status);
   if (!posted.replay) metrics::GasBank().Posted(entry.kind, CreditsOf(entry));
   return posted;
@@ -370,13 +362,10 @@ StatusOr<HoldInfo> Ledger::Reserve(const std::string& account, int64_t amount, c
                                    const std::string& reference, const std::string& key, int64_t ttl_ms) {
   const int64_t now_ms = clock_.NowUnixMillis();
   HoldInfo hold;
-  Status status = store::RunInTransaction(
-      store_, store::TxMode::kWrite,
-      [&](store::Transaction& tx) -> Status {
-        ASSIGN_OR_RETURN(hold, Reserve(tx, account, amount, service, reference, key, ttl_ms, now_ms, random_));
-        return Status::Ok();
-      },
-      kAttempts);
+  Status status = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(hold, Reserve(tx, account, amount, service, reference, key, ttl_ms, now_ms, random_));
+    return Status::Ok();
+  });
   RETURN_IF_ERROR(status);
   // A hold made by this call, not one its key found (created earlier: a retry, a restart).
   if (hold.created_at_ms == now_ms) metrics::GasBank().Posted("hold", amount);
@@ -418,14 +407,11 @@ StatusOr<HoldInfo> Ledger::Close(store::Transaction& tx, const std::string& hold
 StatusOr<HoldInfo> Ledger::Close(const std::string& hold_id, int64_t charged, bool settle, std::string_view kind) {
   const int64_t now_ms = clock_.NowUnixMillis();
   HoldInfo hold;
-  Status status = store::RunInTransaction(
-      store_, store::TxMode::kWrite,
-      [&](store::Transaction& tx) -> Status {
-        ASSIGN_OR_RETURN(hold, Close(tx, hold_id, charged, settle, kind, now_ms));
-        CrashPoint("gasbank.settle.before_commit");
-        return Status::Ok();
-      },
-      kAttempts);
+  Status status = store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(hold, Close(tx, hold_id, charged, settle, kind, now_ms));
+    CrashPoint("gasbank.settle.before_commit");
+    return Status::Ok();
+  });
   RETURN_IF_ERROR(status);
   metrics::GasBank().Posted(kind, hold.amount);
   if (hold.charged > 0) metrics::GasBank().charged.Inc({hold.service}, uint64_t(hold.charged));

@@ -187,18 +187,29 @@ StatusOr<PriceFeedService::FeedEntry> PriceFeedService::ParseFeed(const store::R
 }
 
 Status PriceFeedService::SyncFeeds() {
-  // Under the commit lock: no round is between copying the feeds and writing them back.
+  // Under the commit lock: no round is between copying the feeds and writing them back. Every
+  // poll interval, so only the ids are read; a feed is parsed once, when it is new here.
   std::lock_guard commit(commit_mu_);
-  ASSIGN_OR_RETURN(auto rows, store_.Query(kLiveFeeds));
-  std::map<std::string, FeedEntry> live;
+  ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT id FROM price_feeds WHERE deleted_at_ms IS NULL"));
+  std::set<std::string> live;
   for (const store::Row& row : rows) {
-    ASSIGN_OR_RETURN(FeedEntry f, ParseFeed(row));
-    live.emplace(f.id, std::move(f));
+    ASSIGN_OR_RETURN(std::string id, row.Text(0));
+    live.insert(std::move(id));
   }
-  std::lock_guard lock(mu_);
-  std::erase_if(feeds_, [&live](const auto& entry) { return live.count(entry.first) == 0; });
-  for (auto& [id, f] : live) {
-    if (feeds_.count(id) == 0) feeds_.emplace(id, std::move(f));  // a known feed keeps its state
+  std::vector<std::string> added;
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(feeds_, [&live](const auto& entry) { return live.count(entry.first) == 0; });
+    for (const std::string& id : live) {
+      if (feeds_.count(id) == 0) added.push_back(id);  // a known feed keeps its state
+    }
+  }
+  for (const std::string& id : added) {
+    ASSIGN_OR_RETURN(auto found, store_.Query(std::string(kLiveFeeds) + " AND id = ?", {id}));
+    if (found.empty()) continue;  // deleted since
+    ASSIGN_OR_RETURN(FeedEntry f, ParseFeed(found[0]));
+    std::lock_guard lock(mu_);
+    feeds_.emplace(id, std::move(f));
   }
   return Status();
 }
