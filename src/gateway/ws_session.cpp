@@ -39,6 +39,12 @@ class WsSession;
 
 // The emitter of one subscription. Until the factory has returned, what the source emits is held
 // back, so the client always sees "subscribed" first.
+// Events a source may emit before its subscription has started: what the outbound queue holds
+// besides the "subscribed" frame that goes first.
+size_t PendingBound(const WsLimits& limits) {
+  return limits.max_queued_messages > 1 ? limits.max_queued_messages - 1 : 1;
+}
+
 class Emitter final : public WsEmitter {
  public:
   Emitter(std::weak_ptr<WsSession> session, std::string id, std::string channel, size_t max_pending)
@@ -66,6 +72,7 @@ class Emitter final : public WsEmitter {
   const size_t max_pending_;
   std::mutex mu_;
   bool active_ = true, started_ = false, ended_ = false;
+  bool overflowed_ = false;  // the source emitted more than max_pending_ before Start
   std::vector<std::string> pending_;
 };
 
@@ -135,6 +142,15 @@ class WsSession final : public WsConnectionHandler, public std::enable_shared_fr
       out = output_;
     }
     return out && out->Send(std::move(frame));
+  }
+
+  void Close(uint16_t code, std::string reason) {
+    std::shared_ptr<WsOutput> out;
+    {
+      std::lock_guard lock(mu_);
+      out = output_;
+    }
+    if (out) out->Close(code, std::move(reason));
   }
 
   // A source called End: its subscription leaves the table; the handle is destroyed later on the
@@ -208,8 +224,7 @@ class WsSession final : public WsConnectionHandler, public std::enable_shared_fr
                                                .Add("required_role", std::string(RoleName(channel->role)))));
     }
 
-    auto emitter =
-        std::make_shared<Emitter>(weak_from_this(), *id, channel_name, state_->options.limits.max_queued_messages);
+    auto emitter = std::make_shared<Emitter>(weak_from_this(), *id, channel_name, PendingBound(state_->options.limits));
     auto handle = channel->factory(WsSubscriber{principal_, trace_id_, *id}, params, emitter);
     if (handle.ok() && !*handle) handle = InternalError("channel '" + channel_name + "' started no subscription");
     if (!handle.ok()) {
@@ -298,7 +313,15 @@ bool Emitter::Event(json::value data) {
   o["data"] = std::move(data);
   std::string frame = json::serialize(o);
   if (!started_) {
-    if (pending_.size() >= max_pending_) return false;
+    if (pending_.size() >= max_pending_) {
+      // More than the outbound queue may hold, before the client has even heard "subscribed":
+      // the same bound as a slow client's, so the same end (Start closes with 1013). Refusing
+      // quietly instead would leave a subscription whose source has stopped.
+      overflowed_ = true;
+      active_ = false;
+      pending_.clear();
+      return false;
+    }
     pending_.push_back(std::move(frame));
     return true;
   }
@@ -329,6 +352,10 @@ void Emitter::End(const Status& status) {
 bool Emitter::Start() {
   std::lock_guard lock(mu_);
   started_ = true;
+  if (overflowed_) {
+    if (auto session = session_.lock()) session->Close(kWsCloseTryAgainLater, "client too slow: outbound queue full");
+    return false;  // closing: the session's close removes the subscription
+  }
   if (!active_ && !ended_) return false;  // deactivated meanwhile
   json::object o{{"type", "subscribed"}, {"id", id_}, {"channel", channel_}};
   Send(json::serialize(o));

@@ -169,15 +169,19 @@ std::string ErrorCode(const json::object& frame) {
 // A test channel: emits 8 KiB events as fast as it may until the emitter refuses one.
 class Firehose final : public WsSubscription {
  public:
-  explicit Firehose(std::shared_ptr<WsEmitter> emitter, std::atomic<int>* refused) {
-    thread_ = std::thread([this, emitter, refused] {
+  // Counts its refusals in `refused`, and in `ended` its end, whether refused or stopped by the
+  // connection's close (the close may come first: the queue can fill with what was emitted
+  // before the subscription started).
+  Firehose(std::shared_ptr<WsEmitter> emitter, std::atomic<int>* refused, std::atomic<int>* ended) {
+    thread_ = std::thread([this, emitter, refused, ended] {
       std::string filler(8192, 'x');
       for (int i = 0; i < 1'000'000 && !stop_; ++i) {
         if (!emitter->Event(json::object{{"n", i}, {"filler", filler}})) {
           refused->fetch_add(1);
-          return;
+          break;
         }
       }
+      ended->fetch_add(1);
     });
   }
   ~Firehose() override {
@@ -188,6 +192,17 @@ class Firehose final : public WsSubscription {
  private:
   std::atomic<bool> stop_{false};
   std::thread thread_;
+};
+
+// A source that emits params.count events inside the factory, before the subscription has
+// started, counting the ones refused; it does nothing after.
+class Burst final : public WsSubscription {
+ public:
+  Burst(const std::shared_ptr<WsEmitter>& emitter, int64_t count, std::atomic<int>* refused) {
+    for (int64_t i = 0; i < count; ++i) {
+      if (!emitter->Event(json::object{{"n", i}})) refused->fetch_add(1);
+    }
+  }
 };
 
 class GatewayWsTest : public ::testing::Test {
@@ -240,10 +255,17 @@ class GatewayWsTest : public ::testing::Test {
     // The same stream for developers only: a channel the viewer key may not use.
     hub_->RegisterChannel("echo_stream_dev", Role::kDeveloper,
                           MeshStreamChannel(*mesh_client_, "echo", "/neosl.echo.v1.Echo/EchoStream"));
-    hub_->RegisterChannel("firehose", Role::kViewer,
-                          [this](const WsSubscriber&, const json::object&,
+    hub_->RegisterChannel(
+        "firehose", Role::kViewer,
+        [this](const WsSubscriber&, const json::object&,
+               std::shared_ptr<WsEmitter> emitter) -> StatusOr<std::unique_ptr<WsSubscription>> {
+          return std::unique_ptr<WsSubscription>(std::make_unique<Firehose>(emitter, &refused_, &ended_));
+        });
+    hub_->RegisterChannel("burst", Role::kViewer,
+                          [this](const WsSubscriber&, const json::object& params,
                                  std::shared_ptr<WsEmitter> emitter) -> StatusOr<std::unique_ptr<WsSubscription>> {
-                            return std::unique_ptr<WsSubscription>(std::make_unique<Firehose>(emitter, &refused_));
+                            return std::unique_ptr<WsSubscription>(
+                                std::make_unique<Burst>(emitter, params.at("count").as_int64(), &refused_));
                           });
     limiter_ = std::make_unique<RateLimiter>(RateLimitConfig{}, SystemClock::Instance());
     auth_ = std::make_unique<Authenticator>(*accounts_, *hasher_);
@@ -292,6 +314,7 @@ class GatewayWsTest : public ::testing::Test {
   std::unique_ptr<mesh::Registration> registration_;
   std::unique_ptr<mesh::MeshClient> mesh_client_;
   std::atomic<int> refused_{0};
+  std::atomic<int> ended_{0};  // firehose sources that ended
   std::unique_ptr<WsHub> hub_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<Authenticator> auth_;

@@ -222,13 +222,46 @@ TEST_F(GatewayWsTest, AClientThatDoesNotReadIsClosedWith1013) {
   auto ws = WsClient::Connect(address_, {.authorization = "Bearer " + viewer_, .receive_buffer = 4096});
   ASSERT_NE(ws, nullptr);
   ws->Send(Subscribe("f", "firehose", {}));
-  // The client reads nothing until the server gave up on it: the source was refused and stopped.
-  EXPECT_TRUE(WaitUntil([&] { return refused_.load() == 1 && hub_->subscriptions() == 0; }));
+  // The client reads nothing until the server gave up on it: the subscription is gone and its
+  // source has stopped (refused, or stopped by the close if that came first).
+  EXPECT_TRUE(WaitUntil([&] { return ended_.load() == 1 && hub_->subscriptions() == 0; }))
+      << "ended " << ended_.load() << ", subscriptions " << hub_->subscriptions();
+  EXPECT_LE(refused_.load(), 1);
   // What was written before the queue filled arrives, then the close.
   while (ws->Read()) {
   }
   EXPECT_EQ(ws->close_code(), 1013) << ws->error().message();
   EXPECT_TRUE(WaitUntil([&] { return hub_->connections() == 0; }));
+}
+
+// Events a source emits before the subscription has started wait for "subscribed", within the
+// outbound queue's bound; past it the connection ends as a slow client's does, never with a
+// subscription whose source was refused and stopped.
+TEST_F(GatewayWsTest, EventsBeforeTheSubscriptionStartedFollowItWithinTheQueuesBound) {
+  WsOptions options;
+  options.limits.max_queued_messages = 64;
+  StartGateway(options);
+  auto ws = Connect(viewer_);
+  ASSERT_NE(ws, nullptr);
+  ws->Send(Subscribe("b", "burst", {{"count", 63}}));  // with "subscribed": 64
+  auto subscribed = ws->Read();
+  ASSERT_TRUE(subscribed);
+  EXPECT_EQ(Str(*subscribed, "type"), "subscribed");
+  for (int64_t i = 0; i < 63; ++i) {
+    auto event = ws->Read();
+    ASSERT_TRUE(event);
+    EXPECT_EQ(event->at("data").at("n").as_int64(), i);
+  }
+  EXPECT_EQ(refused_.load(), 0);
+
+  auto over = Connect(viewer_);
+  ASSERT_NE(over, nullptr);
+  over->Send(Subscribe("b", "burst", {{"count", 64}}));
+  EXPECT_FALSE(over->Read());
+  EXPECT_EQ(over->close_code(), 1013) << over->error().message();
+  EXPECT_EQ(refused_.load(), 1);
+  // The first connection's subscription (whose source did nothing more) is the only one left.
+  EXPECT_TRUE(WaitUntil([&] { return hub_->connections() == 1 && hub_->subscriptions() == 1; }));
 }
 
 TEST_F(GatewayWsTest, IdleConnectionsArePingedAndSilentOnesDropped) {
