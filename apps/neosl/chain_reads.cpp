@@ -6,8 +6,21 @@
 
 namespace neosl::app {
 
-ChainForFunctions::ChainForFunctions(std::string url, const Clock& clock, RandomSource& random)
-    : url_(std::move(url)), clock_(clock), random_(random) {}
+StatusOr<std::shared_ptr<neo::ChainReadCache>> MakeChainCache(const Config& config, const Clock& clock) {
+  if (!config.Bool("chain.cache.enabled")) return std::shared_ptr<neo::ChainReadCache>();
+  int64_t max_bytes = config.Int("chain.cache.max_bytes");
+  int64_t ttl_ms = config.Int("chain.cache.height_ttl_ms");
+  if (max_bytes < (1 << 20)) return InvalidArgumentError("chain.cache.max_bytes must be at least 1048576 (1 MiB)");
+  if (ttl_ms < 1 || ttl_ms > 60'000) return InvalidArgumentError("chain.cache.height_ttl_ms must be 1 to 60000");
+  neo::ChainCacheOptions options;
+  options.max_bytes = size_t(max_bytes);
+  options.height_ttl = std::chrono::milliseconds(ttl_ms);
+  return std::make_shared<neo::ChainReadCache>(options, clock);
+}
+
+ChainForFunctions::ChainForFunctions(std::string url, std::shared_ptr<neo::ChainReadCache> cache, const Clock& clock,
+                                     RandomSource& random)
+    : url_(std::move(url)), cache_(std::move(cache)), clock_(clock), random_(random) {}
 
 void ChainForFunctions::SetUrl(const std::string& url) {
   std::lock_guard lock(mu_);
@@ -33,6 +46,7 @@ StatusOr<std::string> ChainForFunctions::InvokeRead(const std::string& contract,
       neo::HttpRpcClientOptions options;
       options.url = url_;
       options.call_timeout = std::chrono::milliseconds(5000);
+      options.cache = cache_;
       ASSIGN_OR_RETURN(client_, neo::HttpRpcClient::Create(options, clock_, random_));
     }
     client = client_.get();

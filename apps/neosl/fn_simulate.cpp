@@ -129,7 +129,8 @@ int Simulate(const SimulateFlags& f) {
   if (!allow.ok()) return Fail(allow.status().Annotate("--allow-private"));
   auto relay = tee::SocketRelay::Create({.allow_private = *std::move(allow)});
   if (!relay.ok()) return Fail(relay.status());
-  auto chain = std::make_shared<ChainForFunctions>(f.rpc_url, SystemClock::Instance(), SecureRandom::Instance());
+  auto chain =
+      std::make_shared<ChainForFunctions>(f.rpc_url, nullptr, SystemClock::Instance(), SecureRandom::Instance());
   runtime::WorkerPoolOptions po;
   po.binary = *self;
   po.enclave_args = enclave_args;

@@ -7,8 +7,8 @@
 
 namespace neosl::app {
 
-StatusOr<ChainConnection> ConnectChain(const Config& config, const std::string& data_dir, bool embed, Clock& clock,
-                                       RandomSource& random) {
+StatusOr<ChainConnection> ConnectChain(const Config& config, const std::string& data_dir, bool embed,
+                                       std::shared_ptr<neo::ChainReadCache> cache, Clock& clock, RandomSource& random) {
   ChainConnection c;
   std::string url = config.String("chain.rpc_url");
   const std::string& mode = config.String("chain.mode");
@@ -29,6 +29,7 @@ StatusOr<ChainConnection> ConnectChain(const Config& config, const std::string& 
   c.options.attempt_timeout = std::chrono::milliseconds(2000);
   c.options.call_timeout = std::chrono::milliseconds(3000);
   c.options.max_attempts = 1;
+  c.options.cache = std::move(cache);
   auto client = neo::HttpRpcClient::Create(c.options, clock, random);
   if (!client.ok()) return client.status().Annotate("chain.rpc_url");
   c.rpc = std::move(*client);

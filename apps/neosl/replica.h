@@ -35,8 +35,9 @@ struct ChainConnection {
 
 // The node at chain.rpc_url; else, with `embed` (the process that serves the API), the embedded
 // devchain; else no chain (a service role on a single machine). chain.mode rpc requires the URL.
-StatusOr<ChainConnection> ConnectChain(const Config& config, const std::string& data_dir, bool embed, Clock& clock,
-                                       RandomSource& random);
+// Every client made from the connection's options reads through `cache` (may be null).
+StatusOr<ChainConnection> ConnectChain(const Config& config, const std::string& data_dir, bool embed,
+                                       std::shared_ptr<neo::ChainReadCache> cache, Clock& clock, RandomSource& random);
 
 // The lease name of a process of `role`.
 std::string SingletonLeaseName(const std::string& role);

@@ -85,12 +85,12 @@ bool HostsSingletons(const MeshHost& mesh) {
 // A service role: no REST API; the mesh server, and the role's singletons under its lease, until
 // a stop signal (or the lease lost: exit 3).
 int ServeRole(const Config& config, const std::string& data_dir, MeshHost& mesh, RunningEnclave& enclave,
-              store::Store& store, Clock& clock, RandomSource& random, sigset_t& stop_signals,
-              const std::string& addr_file) {
+              store::Store& store, const std::shared_ptr<neo::ChainReadCache>& chain_cache, Clock& clock,
+              RandomSource& random, sigset_t& stop_signals, const std::string& addr_file) {
   ChainConnection chain;
   std::unique_ptr<Replica> replica;
   if (HostsSingletons(mesh)) {
-    auto connected = ConnectChain(config, data_dir, /*embed=*/false, clock, random);
+    auto connected = ConnectChain(config, data_dir, /*embed=*/false, chain_cache, clock, random);
     if (!connected.ok()) return Fail(connected.status());
     chain = std::move(*connected);
     auto started = Replica::Start(config, data_dir, mesh.role, store, chain, enclave, mesh, clock, random);
@@ -229,8 +229,13 @@ int RunServe(const ServeFlags& flags) {
   const std::string& role = config.String("mesh.role");
 
   // The functions runtime, where functions run (role all or functions): sandboxed workers whose
-  // context.neo.invokeRead reaches the chain (chain.rpc_url, or the devchain once it is up).
-  auto chain_for_functions = std::make_shared<ChainForFunctions>(config.String("chain.rpc_url"), clock, random);
+  // context.neo.invokeRead reaches the chain (chain.rpc_url, or the devchain once it is up). Every
+  // client of the chain in this process shares one chain-read cache.
+  auto chain_cache_or = MakeChainCache(config, clock);
+  if (!chain_cache_or.ok()) return Fail(chain_cache_or.status());
+  const std::shared_ptr<neo::ChainReadCache> chain_cache = std::move(*chain_cache_or);
+  auto chain_for_functions =
+      std::make_shared<ChainForFunctions>(config.String("chain.rpc_url"), chain_cache, clock, random);
   std::unique_ptr<runtime::WorkerPool> functions_runtime;
   if ((role == "all" || role == "functions") && config.Bool("functions.enabled")) {
     auto pool = StartFunctionWorkers(
@@ -272,13 +277,14 @@ int RunServe(const ServeFlags& flags) {
       if (Status s = WriteFileAtomic(data_dir + "/observability.addr", *bound + "\n", 0644); !s.ok()) return Fail(s);
       log::Info("probes and metrics listening", {{"address", *bound}});
     }
-    int code = ServeRole(config, data_dir, *mesh, *enclave, *store, clock, random, stop_signals, addr_file);
+    int code =
+        ServeRole(config, data_dir, *mesh, *enclave, *store, chain_cache, clock, random, stop_signals, addr_file);
     if (probes) probes->Stop();
     return code;
   }
 
   // The chain: a real node when chain.rpc_url is set, else the embedded devchain.
-  auto chain_or = ConnectChain(config, data_dir, /*embed=*/true, clock, random);
+  auto chain_or = ConnectChain(config, data_dir, /*embed=*/true, chain_cache, clock, random);
   if (!chain_or.ok()) return Fail(chain_or.status());
   ChainConnection chain = std::move(*chain_or);
   neo::RpcClient* chain_rpc = chain.rpc.get();

@@ -156,6 +156,22 @@ const GasBankMetrics& GasBank() {
   return m;
 }
 
+const ChainCacheMetrics& ChainCache() {
+  static const ChainCacheMetrics m = [] {
+    Registry& r = Default();
+    return ChainCacheMetrics{
+        r.AddCounter("neosl_chain_cache_reads_total",
+                     "Cacheable chain reads, by kind (immutable: blocks, transactions, application logs; state: "
+                     "invocations and storage, kept until the next block) and result (hit, miss: asked the node, "
+                     "bypass: asked without a known height).",
+                     {"kind", "result"}),
+        r.AddCounter("neosl_chain_cache_evictions_total", "Chain read results evicted by the cache's size bound.", {}),
+        r.AddGauge("neosl_chain_cache_bytes", "Bytes of chain read results kept.", {}),
+        r.AddGauge("neosl_chain_cache_entries", "Chain read results kept.", {})};
+  }();
+  return m;
+}
+
 const PriceFeedMetrics& PriceFeed() {
   static const PriceFeedMetrics m = [] {
     Registry& r = Default();
@@ -240,6 +256,7 @@ void RegisterAll() {
   (void)ChainRequests();
   (void)ChainFollowers();
   (void)Outbox();
+  (void)ChainCache();
   (void)GasBank();
   (void)PriceFeed();
   (void)Automation();

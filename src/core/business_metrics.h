@@ -58,6 +58,14 @@ struct ChainFollowerMetrics {
 };
 const ChainFollowerMetrics& ChainFollowers();
 
+// The chain-read cache (neo/chain_cache.h) of the process's JSON-RPC clients.
+struct ChainCacheMetrics {
+  Counter& reads;      // {kind: immutable|state, result: hit|miss|bypass}
+  Counter& evictions;  // results evicted by the size bound
+  Gauge& bytes;        // what the kept results take
+  Gauge& entries;      // how many results are kept
+};
+const ChainCacheMetrics& ChainCache();
 struct OutboxMetrics {
   Counter& sent;      // {owner}: transactions built, stored and relayed (each attempt)
   Counter& expired;   // {owner}: transactions past validUntilBlock, never included

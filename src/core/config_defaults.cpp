@@ -94,6 +94,10 @@ chain:
     block_ms: 1000            # block interval; 0 mines as soon as a transaction arrives
     data_dir: ""              # empty: <data_dir>/devchain
     wallets: 10               # funded development wallets (public keys: `neosl devchain wallets`)
+  cache:                      # chain reads kept for every client of the process (docs/operations.md)
+    enabled: true
+    max_bytes: 67108864       # blocks, transactions, logs and state results kept; past it, LRU eviction
+    height_ttl_ms: 1000       # how long a known block height stands; state results last until the next block
 
 chain_requests:               # answering contracts' ServiceRequest notifications (docs/chain-requests.md)
   enabled: true               # run the relay in `neosl serve` (role all)

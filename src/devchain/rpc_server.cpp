@@ -66,6 +66,7 @@ struct Hub {
   std::vector<std::weak_ptr<WsSession>> ws;
   std::atomic<int> ws_count{0};
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> calls{0};  // JSON-RPC calls answered (a batch counts each)
 
   void Track(const std::shared_ptr<Session>& s) {
     std::lock_guard lock(mu);
@@ -169,6 +170,7 @@ class WsSession final : public Session, public std::enable_shared_from_this<WsSe
     };
     std::vector<rpc::CallSummary> calls;
     auto response = rpc::HandleJsonRpc(ctx_, text, &extra, &calls);
+    hub_->calls.fetch_add(calls.size());
     LogCalls("ws", calls, started);
     if (response) Enqueue(std::make_shared<const std::string>(*std::move(response)), Kind::kResponse);
   }
@@ -303,6 +305,7 @@ class HttpSession final : public Session, public std::enable_shared_from_this<Ht
       log::ScopedTraceId trace(TraceId(*hub_));
       std::vector<rpc::CallSummary> calls;
       answer = rpc::HandleJsonRpc(ctx_, body, nullptr, &calls);
+      hub_->calls.fetch_add(calls.size());
       LogCalls("http", calls, started);
     }
     Respond(http::status::ok, answer.value_or(""), req.keep_alive());
@@ -440,6 +443,10 @@ RpcServer::~RpcServer() {  // NOLINT(bugprone-exception-escape)
 
 uint16_t RpcServer::port() const {
   return impl_->ctx.tcp_port;
+}
+
+uint64_t RpcServer::calls_answered() const {
+  return impl_->hub->calls.load();
 }
 
 void RpcServer::Stop() {

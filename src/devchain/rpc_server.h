@@ -30,6 +30,8 @@ class RpcServer {
   RpcServer& operator=(const RpcServer&) = delete;
 
   uint16_t port() const;
+  // JSON-RPC calls answered so far, over HTTP and WebSocket (each call of a batch counts).
+  uint64_t calls_answered() const;
   // Closes the listener and every connection, and joins the threads. Idempotent.
   void Stop();
 

@@ -361,6 +361,26 @@ int HttpRpcClient::connections_opened() const {
 }
 
 StatusOr<json::value> HttpRpcClient::Call(std::string_view method, json::array params, bool idempotent) {
+  ChainReadCache* cache = impl_->opts.cache.get();
+  if (cache) {
+    ReadKind kind = ClassifyRead(method, params);
+    if (kind != ReadKind::kUncached) {
+      return cache->Read(
+          kind, method, params, [&]() { return CallNode(method, params, idempotent); },
+          [&]() -> StatusOr<uint32_t> {
+            ASSIGN_OR_RETURN(auto count, CallNode("getblockcount", {}, true));
+            return ParseBlockCount(count);
+          });
+    }
+  }
+  StatusOr<json::value> result = CallNode(method, std::move(params), idempotent);
+  if (cache && result.ok() && method == "getblockcount") {
+    if (auto count = ParseBlockCount(*result); count.ok()) cache->Observe(*count);
+  }
+  return result;
+}
+
+StatusOr<json::value> HttpRpcClient::CallNode(std::string_view method, json::array params, bool idempotent) {
   Impl& d = *impl_;
   std::lock_guard lock(d.mu);
   json::object request;

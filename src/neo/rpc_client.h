@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "neo/chain_cache.h"
 #include "neo/contract_param.h"
 #include "neo/rpc_types.h"
 #include "neo/transaction.h"
@@ -112,6 +113,8 @@ struct HttpRpcClientOptions {
   size_t max_response_bytes = 64u << 20;
   // How to wait between attempts; tests pass one that returns at once. Default: sleep.
   std::function<void(std::chrono::milliseconds)> sleep;
+  // Chain reads kept for every client that shares it (chain_cache.h); null: none kept.
+  std::shared_ptr<ChainReadCache> cache;
 };
 
 // Thread-safe: calls are serialised over one kept-alive connection (reopened when the node
@@ -151,6 +154,8 @@ class HttpRpcClient final : public RpcClient {
   int connections_opened() const;
 
  private:
+  // Call, always to the node.
+  StatusOr<boost::json::value> CallNode(std::string_view method, boost::json::array params, bool idempotent);
   struct Impl;
   explicit HttpRpcClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
