@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "core/rate_limiter.h"
+#include "crypto/kdf.h"
 #include "gateway/accounts.h"
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
@@ -38,6 +39,7 @@
 #include "gateway/ws_hub.h"
 #include "gateway/ws_mesh_channel.h"
 #include "neo/rpc_client.h"
+#include "net/fetcher.h"
 #include "schema/migrations.h"
 #include "services/gasbank/gasbank_service.h"
 #include "services/pricefeed/pricefeed_service.h"
@@ -66,6 +68,36 @@ Status EnsureDataDir(const std::string& dir) {
   if (access(dir.c_str(), W_OK) != 0) return UnavailableError("data directory " + dir + " is not writable");
   chmod(dir.c_str(), 0700);
   return Status();
+}
+
+std::span<const uint8_t> AsBytes(std::string_view text) {
+  return std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+}
+
+// operations.* (docs/operations.md); the owner, fetcher and key are the caller's to set.
+StatusOr<gateway::OperationsOptions> OperationsOptionsFromConfig(const Config& config) {
+  gateway::OperationsOptions o;
+  const int64_t threads = config.Int("operations.threads"), queued = config.Int("operations.max_queued");
+  const int64_t backoff = config.Int("operations.webhook_backoff_ms");
+  const int64_t max_backoff = config.Int("operations.webhook_max_backoff_ms");
+  const int64_t retry_for = config.Int("operations.webhook_retry_for_ms");
+  const int64_t timeout = config.Int("operations.webhook_timeout_ms");
+  if (threads < 1 || threads > 1024 || queued < 1) {
+    return InvalidArgumentError("operations.threads must be 1 to 1024 and operations.max_queued at least 1");
+  }
+  if (backoff < 1 || max_backoff < backoff || retry_for < 0 || timeout < 100 || timeout > 30'000) {
+    return InvalidArgumentError(
+        "operations.webhook_backoff_ms must be at least 1 and at most webhook_max_backoff_ms, webhook_retry_for_ms "
+        "not negative, webhook_timeout_ms 100 to 30000");
+  }
+  o.threads = int(threads);
+  o.max_queued = size_t(queued);
+  o.allow_http_webhooks = config.Bool("operations.allow_http_webhooks");
+  o.webhook_backoff = std::chrono::milliseconds(backoff);
+  o.webhook_max_backoff = std::chrono::milliseconds(max_backoff);
+  o.webhook_retry_for = std::chrono::milliseconds(retry_for);
+  o.webhook_timeout = std::chrono::milliseconds(timeout);
+  return o;
 }
 
 int Fail(const Status& s) {
@@ -203,6 +235,9 @@ int RunServe(const ServeFlags& flags) {
   RandomSource& random = SecureRandom::Instance();
   auto secret = gateway::LoadKeyHashSecret(config, data_dir, random);
   if (!secret.ok()) return Fail(secret.status());
+  // Webhook signing secrets derive from the key-hash secret, so replicas that share it sign alike.
+  auto webhook_key = crypto::HkdfSha256(secret->bytes(), AsBytes("neosl-webhooks"), AsBytes("v1"), 32);
+  if (!webhook_key.ok()) return Fail(webhook_key.status());
   gateway::KeyHasher hasher(std::move(*secret));
   gateway::AccountStore accounts(*store, hasher, clock, random);
 
@@ -312,7 +347,26 @@ int RunServe(const ServeFlags& flags) {
       clock, {[&mesh] { return mesh->RenderMetrics(); }, [&limiter] { return limiter.RenderMetrics(); }});
   gateway::RegisterAttestationRoute(gw, [&enclave](std::span<const uint8_t> nonce) { return enclave->Attest(nonce); });
   gateway::RegisterAccountRoutes(gw, accounts);
-  gateway::RegisterMeshRoutes(gw, *mesh->gateway_client, gateway::BuiltinMeshRoutes());
+  // Long calls may answer 202 with an operation, run by this gateway, and POST their outcome to
+  // a webhook through the enclave's relay: the SSRF rules of functions' fetch() (docs/api.md).
+  auto operations_options = OperationsOptionsFromConfig(config);
+  if (!operations_options.ok()) return Fail(operations_options.status().Annotate("operations"));
+  net::FetcherOptions webhook_fetch;
+  webhook_fetch.default_timeout = operations_options->webhook_timeout;
+  webhook_fetch.max_timeout = operations_options->webhook_timeout;
+  webhook_fetch.user_agent = "neosl-webhooks";
+  auto webhook_fetcher = net::Fetcher::Create(webhook_fetch, *enclave->relay);
+  if (!webhook_fetcher.ok()) return Fail(webhook_fetcher.status().Annotate("webhooks"));
+  operations_options->owner = replica->id();
+  operations_options->fetcher = webhook_fetcher->get();
+  operations_options->check_destination = [relay = enclave->relay](const std::string& host) {
+    return relay->CheckDestination(host);
+  };
+  operations_options->webhook_key = std::move(*webhook_key);
+  gateway::OperationStore operation_store(*store, clock);
+  gateway::Operations operations(operation_store, random, clock, std::move(*operations_options));
+  gateway::RegisterMeshRoutes(gw, *mesh->gateway_client, gateway::BuiltinMeshRoutes(), &operations);
+  operations.RegisterRoutes(gw);
   // GET /v1/ws: subscriptions over one WebSocket, each a server stream of a service (docs/api.md).
   gateway::WsHub ws(gateway::WsOptionsFromConfig(config));
   gateway::RegisterEchoStreamChannel(ws, *mesh->gateway_client);
@@ -343,6 +397,8 @@ int RunServe(const ServeFlags& flags) {
   }
   gateway::RegisterWsRoute(gw, ws);
   gw.Freeze();
+  // What this replica accepted and had not finished when it last stopped.
+  if (Status s = operations.Recover(); !s.ok()) return Fail(s.Annotate("recovering operations"));
 
   gateway::ServerOptions options;
   options.listen = config.String("listen");
@@ -386,7 +442,8 @@ int RunServe(const ServeFlags& flags) {
   gw.SetDraining();
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
-  replica.reset();  // the singletons, then the lease, handed over at once
+  operations.Stop();  // the running ones end; the queued stay pending for the next start
+  replica.reset();    // the singletons, then the lease, handed over at once
   mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   mesh.reset();
   if (chain.devchain) chain.devchain->Stop();

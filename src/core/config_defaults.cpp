@@ -40,6 +40,15 @@ gateway:
     cert_file: ""             # PEM certificate chain; set both to serve HTTPS
     key_file: ""              # PEM private key
 
+operations:                   # asynchronous calls: 202 and an operation (docs/api.md#asynchronous-operations)
+  threads: 8                  # operations running at once in this gateway
+  max_queued: 10000           # accepted and waiting to run; past it, 503
+  allow_http_webhooks: false  # http:// webhook URLs (development); https:// otherwise
+  webhook_backoff_ms: 10000   # after a failed delivery; doubles each time (±20% jitter) …
+  webhook_max_backoff_ms: 3600000 # … up to this
+  webhook_retry_for_ms: 86400000  # retried for this long after the first attempt, then failed
+  webhook_timeout_ms: 10000   # one delivery attempt
+
 store:
   driver: sqlite              # sqlite (embedded, one host) | postgres (shared by scale-out replicas)
   sqlite:

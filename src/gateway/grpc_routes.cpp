@@ -415,7 +415,8 @@ std::vector<MeshRoute> FunctionRoutes() {
 }
 }  // namespace
 
-void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes) {
+void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes,
+                        Operations* operations) {
   for (const MeshRoute& r : routes) {
     const pb::MethodDescriptor* method = FindRpc(r.rpc);
     if (!method) {
@@ -440,6 +441,9 @@ void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::v
     route.description = r.description;
     route.handler = [bound, &client](RequestContext& ctx) { return Serve(*bound, client, ctx); };
     route.blocking = true;
+    if (operations && r.async != MeshRoute::Async::kNo) {
+      route = operations->Asynchronous(std::move(route), r.async == MeshRoute::Async::kResumable, r.async_withhold);
+    }
     gateway.AddRoute(std::move(route));
   }
 }
@@ -1032,6 +1036,24 @@ std::vector<MeshRoute> AutomationRoutes() {
 
 }  // namespace
 
+namespace {
+// Whether an oracle request's body has header values, at the top or in a source.
+bool CarriesHeaders(const json::value& body) {
+  auto has = [](const json::value& o) {
+    const json::value* h = o.is_object() ? o.as_object().if_contains("headers") : nullptr;
+    return h && h->is_array() && !h->as_array().empty();
+  };
+  if (has(body)) return true;
+  const json::value* sources = body.is_object() ? body.as_object().if_contains("sources") : nullptr;
+  if (sources && sources->is_array()) {
+    for (const auto& s : sources->as_array()) {
+      if (has(s)) return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
 std::vector<MeshRoute> BuiltinMeshRoutes() {
   auto echo_request = Object({{"message", String().Length(0, 4096).Describe("returned as sent"), kRequired},
                               {"delay_ms", Integer().Range(0, 60000).Describe("answer after this long")},
@@ -1106,6 +1128,18 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
   routes.insert(routes.end(), gasbank.begin(), gasbank.end());
   std::vector<MeshRoute> automation = AutomationRoutes();
   routes.insert(routes.end(), automation.begin(), automation.end());
+  // The calls that can take long, and whether a restart may run one again: a function is run
+  // once (what it fetched or sent cannot be taken back); random words and oracle requests are
+  // reads; a withdrawal is keyed by its idempotency key, so a second run sends nothing more.
+  for (MeshRoute& r : routes) {
+    if (r.operation_id == "InvokeFunction") r.async = MeshRoute::Async::kOnce;
+    // An oracle request's header values are never stored (docs/oracle.md): nor in an operation.
+    if (r.operation_id == "CreateOracleRequest") r.async_withhold = CarriesHeaders;
+    if (r.operation_id == "GenerateRandom" || r.operation_id == "CreateOracleRequest" ||
+        r.operation_id == "CreateGasWithdrawal" || r.operation_id == "Echo") {
+      r.async = MeshRoute::Async::kResumable;
+    }
+  }
   return routes;
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gateway/gateway.h"
+#include "gateway/operations.h"
 #include "mesh/client.h"
 
 namespace google::protobuf {
@@ -66,11 +67,19 @@ struct MeshRoute {
       raw_response = nullptr;
   // Longer OpenAPI text (Markdown), such as what a raw answer looks like and when it is given.
   std::string description = {};
+  // Whether the call may answer 202 with an operation (operations.h), and whether a restart may
+  // run it again: kResumable for reads and for writes keyed so that a second run changes nothing.
+  enum class Async { kNo, kResumable, kOnce };
+  Async async = Async::kNo;
+  // For a body that must not be stored, an operation holds it in memory only (operations.h).
+  std::function<bool(const boost::json::value& body)> async_withhold = nullptr;
 };
 
 // Adds `routes` to `gateway`; every call goes through `client`. Routes whose rpc names no
 // compiled-in method are a programming error and abort at start-up.
-void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes);
+// With `operations`, the routes marked async may also answer 202 with an operation.
+void RegisterMeshRoutes(Gateway& gateway, mesh::MeshClient& client, const std::vector<MeshRoute>& routes,
+                        Operations* operations = nullptr);
 
 // The REST routes of the built-in services (echo, secrets, functions, random, oracle, price feed,
 // gas bank), as one table.

@@ -60,6 +60,20 @@ Schema::Builder Object(std::vector<Property> properties) {
   b.s_->properties_ = std::move(properties);
   return b;
 }
+SchemaPtr WithProperty(const SchemaPtr& object, Property property) {
+  auto copy = std::make_shared<Schema>(*object);
+  std::erase_if(copy->properties_, [&](const Property& p) { return p.name == property.name; });
+  copy->properties_.push_back(std::move(property));
+  return copy;
+}
+
+bool Schema::HasProperty(std::string_view name) const {
+  for (const Property& p : properties_) {
+    if (p.name == name) return true;
+  }
+  return false;
+}
+
 Schema::Builder Array(SchemaPtr items) {
   Schema::Builder b(Schema::Type::kArray);
   b.s_->items_ = std::move(items);

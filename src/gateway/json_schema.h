@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/fwd.hpp>
@@ -44,11 +45,14 @@ class Schema {
 
   // This schema as a JSON Schema (2020-12, as OpenAPI 3.1 uses) object.
   boost::json::value ToJsonSchema() const;
+  // Whether an object schema names the property `name`.
+  bool HasProperty(std::string_view name) const;
 
  private:
   friend class Builder;
   friend Builder Object(std::vector<Property>);
   friend Builder Array(SchemaPtr);
+  friend SchemaPtr WithProperty(const SchemaPtr& object, Property property);
   Status ValidateAt(const boost::json::value& value, const std::string& path) const;
 
   Type type_ = Type::kObject;
@@ -129,6 +133,8 @@ class Schema::Builder {
 };
 
 Schema::Builder Object(std::vector<Property> properties);
+// A copy of the object schema `object` with `property` added (replacing one of the same name).
+SchemaPtr WithProperty(const SchemaPtr& object, Property property);
 Schema::Builder Array(SchemaPtr items);
 Schema::Builder String();
 Schema::Builder Integer();

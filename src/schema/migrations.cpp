@@ -433,6 +433,45 @@ CREATE TABLE leases (
   renewed_at_ms INTEGER NOT NULL
 );
 )sql"},
+      // Asynchronous operations (gateway/operation_store.h): what a 202 promised, kept until done
+      // and after, so that a restart resumes or fails it and a client can always ask; and the
+      // deliveries of their completion to webhooks.
+      {14, "asynchronous operations",
+       R"sql(
+CREATE TABLE operations (
+  id             TEXT PRIMARY KEY,
+  account_id     TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
+  request_json   TEXT NOT NULL,
+  http_status    INTEGER NOT NULL DEFAULT 0,
+  result_json    TEXT NOT NULL DEFAULT '',
+  error_json     TEXT NOT NULL DEFAULT '',
+  webhook_url    TEXT NOT NULL DEFAULT '',
+  owner          TEXT NOT NULL,
+  attempts       INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  created_at_ms  INTEGER NOT NULL,
+  updated_at_ms  INTEGER NOT NULL,
+  started_at_ms  INTEGER,
+  finished_at_ms INTEGER,
+  webhook_state       TEXT NOT NULL DEFAULT '' CHECK (webhook_state IN ('', 'pending', 'delivered', 'failed')),
+  webhook_attempts    INTEGER NOT NULL DEFAULT 0 CHECK (webhook_attempts >= 0),
+  webhook_first_at_ms INTEGER,
+  webhook_next_at_ms  INTEGER
+);
+CREATE INDEX operations_by_account ON operations(account_id, created_at_ms, id);
+CREATE INDEX operations_unfinished ON operations(state, owner);
+CREATE INDEX operations_webhooks_due ON operations(webhook_state, owner, webhook_next_at_ms);
+CREATE TABLE operation_deliveries (
+  operation_id TEXT NOT NULL,
+  attempt      INTEGER NOT NULL CHECK (attempt >= 1),
+  at_ms        INTEGER NOT NULL,
+  http_status  INTEGER NOT NULL DEFAULT 0,
+  error        TEXT NOT NULL DEFAULT '',
+  duration_ms  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (operation_id, attempt)
+);
+)sql"},
   };
   return kMigrations;
 }

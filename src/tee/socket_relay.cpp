@@ -240,6 +240,23 @@ SocketRelay::~SocketRelay() {
   connections_.clear();
 }
 
+Status SocketRelay::CheckDestination(const std::string& host) const {
+  std::string name = host;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
+  if (name.empty()) return InvalidArgumentError("a destination needs a host");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
+  if (rc != 0) return UnavailableError("cannot resolve " + host + ": " + ::gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
+  for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
+    if (!Allowed(ai->ai_addr)) return PermissionDeniedError("destination " + host + " resolves to a private address");
+  }
+  return Status();
+}
+
 StatusOr<uint64_t> SocketRelay::Connect(const std::string& host, uint16_t port, milliseconds timeout) {
   const auto deadline = steady_clock::now() + timeout;
   if (host.empty() || port == 0) return InvalidArgumentError("relay destination needs a host and a port");

@@ -93,6 +93,10 @@ class SocketRelay final : public ByteRelay {
   // before the name is resolved; every attempt past that check takes a token, whether or not it
   // connects); UNAVAILABLE when the name does not resolve or no address accepts.
   StatusOr<uint64_t> Connect(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) override;
+  // Whether Connect would let `host` through, by the same rules, without connecting or taking a
+  // rate token: PERMISSION_DENIED for a private address not allowed, UNAVAILABLE when the name
+  // does not resolve. For checking a URL when it is given (a webhook's), long before it is used.
+  Status CheckDestination(const std::string& host) const;
   // NOT_FOUND for an unknown or closed connection; UNAVAILABLE on a socket error;
   // DEADLINE_EXCEEDED after send_timeout without progress.
   Status Send(uint64_t conn, std::span<const uint8_t> data) override;

@@ -254,6 +254,10 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/triggers/{id}/pause", "post"},
                                                                {"/v1/triggers/{id}/resume", "post"},
                                                                {"/v1/triggers/{id}/runs", "get"},
+                                                               {"/v1/operations", "get"},
+                                                               {"/v1/operations/{id}", "get"},
+                                                               {"/v1/operations/{id}", "delete"},
+                                                               {"/v1/webhooks/secret", "get"},
                                                                {"/v1/ws", "get"}};
   size_t operations = 0;
   for (const auto& p : paths) operations += p.value().as_object().size();

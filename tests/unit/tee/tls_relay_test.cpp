@@ -490,6 +490,19 @@ TEST(SocketRelay, RefusesPrivateDestinations) {
   EXPECT_EQ(relay.open_connections(), 0u);
 }
 
+// The same rules without connecting: what a webhook URL is checked against when it is given.
+TEST(SocketRelay, ChecksADestinationWithoutConnecting) {
+  SocketRelay relay({.allow_private = {"127.0.0.1/32"}});
+  for (std::string host : {"10.1.2.3", "[::1]", "169.254.169.254", "127.0.0.2", "fd00::1"}) {
+    Status s = relay.CheckDestination(host);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << host << ": " << s.ToString();
+  }
+  EXPECT_TRUE(relay.CheckDestination("127.0.0.1").ok());
+  EXPECT_EQ(relay.CheckDestination("").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(relay.CheckDestination("no-such-host.invalid").code(), StatusCode::kUnavailable);
+  EXPECT_EQ(relay.open_connections(), 0u);
+}
+
 TEST(SocketRelay, ClassifiesAddresses) {
   auto v4 = [](const char* text) {
     sockaddr_in a{};

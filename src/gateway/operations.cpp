@@ -1,0 +1,799 @@
+#include "gateway/operations.h"
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "core/encoding.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "crypto/hash.h"
+#include "gateway/accounts.h"
+#include "gateway/json_schema.h"
+#include "net/fetcher.h"
+
+namespace neosl::gateway {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kAsyncField = "async";
+constexpr std::string_view kWebhookField = "webhook_url";
+constexpr size_t kMaxWebhookUrlBytes = 2048;
+
+// RFC 7240: Prefer is a comma-separated list of preferences, each possibly with parameters.
+bool PrefersAsync(const HttpRequest& request) {
+  std::string_view prefer = request.Header("prefer");
+  while (!prefer.empty()) {
+    size_t comma = prefer.find(',');
+    std::string_view item = prefer.substr(0, comma);
+    item = item.substr(0, item.find(';'));
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (EqualsIgnoreCase(item, "respond-async")) return true;
+    if (comma == std::string_view::npos) break;
+    prefer.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// JSON text scanning, for WithoutMember: each returns the index just past what starts at `i`.
+size_t SkipSpace(std::string_view s, size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  return i;
+}
+size_t SkipString(std::string_view s, size_t i) {  // s[i] == '"'
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return s.size();
+}
+size_t SkipValue(std::string_view s, size_t i) {
+  if (i < s.size() && s[i] == '"') return SkipString(s, i);
+  if (i < s.size() && (s[i] == '{' || s[i] == '[')) {
+    int depth = 0;
+    while (i < s.size()) {
+      if (s[i] == '"') {
+        i = SkipString(s, i);
+        continue;
+      }
+      if (s[i] == '{' || s[i] == '[') ++depth;
+      if (s[i] == '}' || s[i] == ']') {
+        if (--depth == 0) return i + 1;
+      }
+      ++i;
+    }
+    return s.size();
+  }
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+         s[i] != '\r') {
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
+std::string WithoutMember(std::string_view body, std::string_view key) {
+  struct Member {
+    size_t begin, end;  // from the key's quote to the end of the value
+    bool match;
+  };
+  std::vector<Member> members;
+  size_t i = SkipSpace(body, 0);
+  if (i >= body.size() || body[i] != '{') return std::string(body);
+  i = SkipSpace(body, i + 1);
+  while (i < body.size() && body[i] == '"') {
+    const size_t begin = i;
+    i = SkipString(body, i);
+    boost::system::error_code ec;
+    json::value name = json::parse(body.substr(begin, i - begin), ec);
+    i = SkipSpace(body, i);
+    if (ec || i >= body.size() || body[i] != ':') return std::string(body);  // not an object's text
+    i = SkipValue(body, SkipSpace(body, i + 1));
+    members.push_back({begin, i, name.is_string() && name.as_string() == key});
+    i = SkipSpace(body, i);
+    if (i < body.size() && body[i] == ',') i = SkipSpace(body, i + 1);
+  }
+  // Cut each match with the comma that joins it to what is kept: the one after it while a kept
+  // member follows, else the one after the last kept member before it. Keep every other byte.
+  std::vector<std::pair<size_t, size_t>> cuts;
+  std::optional<size_t> last_kept;
+  bool kept_after = false;
+  for (size_t m = members.size(); m-- > 0;) {
+    if (!members[m].match) {
+      kept_after = true;
+      continue;
+    }
+    if (kept_after) {
+      cuts.emplace_back(members[m].begin, members[m + 1].begin);
+      continue;
+    }
+    last_kept.reset();
+    for (size_t p = m; p-- > 0;) {
+      if (!members[p].match) {
+        last_kept = p;
+        break;
+      }
+    }
+    cuts.emplace_back(last_kept ? members[*last_kept].end : members.front().begin, members[m].end);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  std::string out;
+  size_t at = 0;
+  for (const auto& [from, to] : cuts) {
+    if (from > at) out.append(body.substr(at, from - at));
+    at = std::max(at, to);
+  }
+  out.append(body.substr(at));
+  return out;
+}
+
+namespace {
+
+// What Run needs to call the route again: everything a handler reads of a request.
+json::object Snapshot(const RequestContext& ctx, const std::string& body) {
+  json::array params;
+  for (const auto& [name, value] : ctx.path_params)
+    params.push_back(json::array{json::string(name), json::string(value)});
+  json::array roles;
+  for (Role r : ctx.principal->roles) roles.push_back(json::string(RoleName(r)));
+  return json::object{{"method", ctx.http.method},
+                      {"target", ctx.http.target},
+                      {"path_params", std::move(params)},
+                      {"body", body},
+                      {"account", ctx.principal->account.str()},
+                      {"key", ctx.principal->key.str()},
+                      {"roles", std::move(roles)},
+                      {"trace_id", ctx.trace_id}};
+}
+
+std::string Str(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// A stored JSON text as a value (a text that is not JSON, which the store never holds, as a string).
+json::value AsJson(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return ec ? json::value(json::string(text)) : v;
+}
+
+}  // namespace
+
+std::string WebhookSecret(std::span<const uint8_t> webhook_key, const std::string& account) {
+  const std::string label = std::string("neosl-webhook-secret-v1") + '\0' + account;
+  const crypto::Digest256 d =
+      crypto::HmacSha256(webhook_key, std::span(reinterpret_cast<const uint8_t*>(label.data()), label.size()));
+  return "whsec_" + HexEncode(d);
+}
+
+std::string WebhookSignature(const std::string& secret, int64_t unix_seconds, std::string_view body) {
+  const std::string signed_text = std::to_string(unix_seconds) + "." + std::string(body);
+  const crypto::Digest256 d =
+      crypto::HmacSha256(std::span(reinterpret_cast<const uint8_t*>(secret.data()), secret.size()),
+                         std::span(reinterpret_cast<const uint8_t*>(signed_text.data()), signed_text.size()));
+  return "t=" + std::to_string(unix_seconds) + ",v1=" + HexEncode(d);
+}
+
+boost::json::object RenderOperation(const OperationRecord& op) {
+  json::object o{{"id", op.id},
+                 {"kind", op.kind},
+                 {"state", OperationStateName(op.state)},
+                 {"done", IsFinal(op.state)},
+                 {"attempts", op.attempts},
+                 {"created_at", FormatRfc3339Millis(op.created_at_ms)}};
+  if (op.started_at_ms) o["started_at"] = FormatRfc3339Millis(*op.started_at_ms);
+  if (op.finished_at_ms) o["finished_at"] = FormatRfc3339Millis(*op.finished_at_ms);
+  if (IsFinal(op.state)) o["http_status"] = op.http_status;
+  if (op.state == OperationState::kSucceeded) o["result"] = AsJson(op.result_json);
+  if (op.state == OperationState::kFailed || op.state == OperationState::kCancelled) o["error"] = AsJson(op.error_json);
+  return o;
+}
+
+struct Operations::Impl {
+  struct Kind {
+    Handler handler;  // the route's own
+    bool resumable = false;
+  };
+
+  OperationStore& store;
+  RandomSource& random;
+  const Clock& clock;
+  const OperationsOptions options;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, Kind, std::less<>> kinds;  // by operationId
+  std::deque<std::string> queue;                   // ids accepted, not yet begun
+  std::map<std::string, std::string> withheld;     // bodies kept out of the store, by id
+  size_t in_flight = 0;                            // queued + running
+  bool stopping = false;
+  std::vector<std::thread> threads;
+  std::condition_variable delivery_cv;  // a delivery may be due
+  bool delivery_due = false;
+  std::thread deliverer;
+
+  Impl(OperationStore& s, RandomSource& r, const Clock& c, OperationsOptions o)
+      : store(s), random(r), clock(c), options(std::move(o)) {}
+
+  void Start() {
+    for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back([this] { Work(); });
+    if (options.fetcher) deliverer = std::thread([this] { Deliver(); });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu);
+      if (stopping && threads.empty() && !deliverer.joinable()) return;
+      stopping = true;
+    }
+    cv.notify_all();
+    delivery_cv.notify_all();
+    for (auto& t : threads) t.join();
+    threads.clear();
+    if (deliverer.joinable()) deliverer.join();
+  }
+
+  void DeliveryDue() {
+    {
+      std::lock_guard lock(mu);
+      delivery_due = true;
+    }
+    delivery_cv.notify_all();
+  }
+
+  // ---- webhooks ----
+
+  // An absolute https:// URL (http:// where allowed) with a host, no credentials, and a host
+  // the fetcher may reach; INVALID_ARGUMENT naming webhook_url otherwise.
+  Status CheckWebhook(const std::string& url) const {
+    const std::string field(kWebhookField);
+    if (!options.fetcher) return FailedPreconditionError("webhooks are not available on this gateway");
+    if (url.size() > kMaxWebhookUrlBytes) return FieldViolationError(field, "at most 2048 characters");
+    for (char c : url) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+        return FieldViolationError(field, "must be a URL without spaces or control characters");
+      }
+    }
+    std::string lower = url.substr(0, 8);
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    size_t rest = 0;
+    if (lower.starts_with("https://")) {
+      rest = 8;
+    } else if (lower.starts_with("http://") && options.allow_http_webhooks) {
+      rest = 7;
+    } else {
+      return FieldViolationError(
+          field, options.allow_http_webhooks ? "must be an http:// or https:// URL" : "must be an https:// URL");
+    }
+    const std::string authority = url.substr(rest, url.find_first_of("/?#", rest) - rest);
+    if (authority.find('@') != std::string::npos) {
+      return FieldViolationError(field, "must not carry credentials (user:password@)");
+    }
+    std::string host = authority, port;
+    if (authority.starts_with("[")) {
+      const size_t close = authority.find(']');
+      if (close == std::string::npos) return FieldViolationError(field, "has an unclosed IPv6 literal");
+      host = authority.substr(0, close + 1);
+      if (close + 1 < authority.size()) {
+        if (authority[close + 1] != ':') return FieldViolationError(field, "has text after its IPv6 literal");
+        port = authority.substr(close + 2);
+      }
+    } else if (const size_t colon = authority.rfind(':'); colon != std::string::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+    if (host.empty() || host == "[]") return FieldViolationError(field, "must name a host");
+    if (!port.empty() || authority.ends_with(":")) {
+      int number = 0;
+      for (char c : port) number = (c >= '0' && c <= '9' && number <= 65535) ? number * 10 + (c - '0') : 65536;
+      if (number < 1 || number > 65535) return FieldViolationError(field, "has a bad port (1 to 65535)");
+    }
+    if (options.check_destination) {
+      Status reachable = options.check_destination(host);
+      if (reachable.code() == StatusCode::kPermissionDenied) {
+        return FieldViolationError(field, "points at a private address (" + std::string(reachable.message()) +
+                                              "); webhooks go to public hosts only");
+      }
+      if (!reachable.ok()) {
+        return FieldViolationError(field, "names a host that cannot be used: " + std::string(reachable.message()));
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::chrono::milliseconds Backoff(int64_t attempt) {
+    double ms = double(options.webhook_backoff.count());
+    for (int64_t i = 1; i < attempt && ms < double(options.webhook_max_backoff.count()); ++i) ms *= 2;
+    ms = std::min(ms, double(options.webhook_max_backoff.count()));
+    const double jitter = 0.8 + 0.4 * double(random.NextU64() % 1'000'001) / 1'000'000.0;
+    return std::chrono::milliseconds(std::max<int64_t>(1, int64_t(ms * jitter)));
+  }
+
+  void DeliverOne(const OperationRecord& op) {
+    const int64_t attempt = op.webhook_attempts + 1;
+    const std::string body = json::serialize(RenderOperation(op));
+    const int64_t now_ms = clock.NowUnixMillis();
+    const std::string secret = WebhookSecret(options.webhook_key.bytes(), op.account);
+    net::FetchRequest request;
+    request.method = "POST";
+    request.url = op.webhook_url;
+    request.headers = {{"content-type", "application/json"},
+                       {"neosl-signature", WebhookSignature(secret, now_ms / 1000, body)},
+                       {"neosl-operation", op.id},
+                       {"neosl-delivery-attempt", std::to_string(attempt)}};
+    request.body.assign(body.begin(), body.end());
+    request.timeout = options.webhook_timeout;
+    request.redirect = net::RedirectMode::kError;  // a redirect could lead anywhere: not followed
+    const auto started = clock.SteadyNow();
+    StatusOr<net::FetchResponse> answer = options.fetcher->Fetch(request);
+    DeliveryAttempt a;
+    a.attempt = attempt;
+    a.at_ms = now_ms;
+    a.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.SteadyNow() - started).count();
+    if (answer.ok()) a.http_status = answer->status;
+    const bool delivered = answer.ok() && answer->status >= 200 && answer->status < 300;
+    if (!delivered) {
+      a.error = answer.ok() ? "answered HTTP " + std::to_string(answer->status) : answer.status().ToString();
+    }
+    std::string next_state = "delivered";
+    std::optional<int64_t> next_at;
+    if (!delivered) {
+      const int64_t first = op.webhook_first_at_ms.value_or(now_ms);
+      const int64_t at = now_ms + Backoff(attempt).count();
+      if (at > first + options.webhook_retry_for.count()) {
+        next_state = "failed";
+      } else {
+        next_state = "pending";
+        next_at = at;
+      }
+    }
+    Status recorded = store.RecordDelivery(op.id, a, next_state, next_at);
+    if (!recorded.ok()) {
+      log::Warn("webhook delivery not recorded", {{"operation", op.id}, {"error", recorded.ToString()}});
+      return;
+    }
+    log::Info(delivered ? "webhook delivered" : "webhook attempt failed",
+              {{"operation", op.id}, {"attempt", attempt}, {"status", a.http_status}, {"next", next_state}});
+  }
+
+  // The deliverer: what is due, then a wait until the next is (at most a second: another replica
+  // or a restart may have made one due), or until an operation ends.
+  void Deliver() {
+    for (;;) {
+      auto due = store.DueDeliveries(options.owner, clock.NowUnixMillis(), 16);
+      if (due.ok()) {
+        for (const OperationRecord& op : *due) {
+          {
+            std::lock_guard lock(mu);
+            if (stopping) return;
+          }
+          DeliverOne(op);
+        }
+      } else {
+        log::Warn("webhook deliveries not read", {{"error", due.status().ToString()}});
+      }
+      std::chrono::milliseconds wait(1000);
+      if (auto next = store.NextDelivery(options.owner); next.ok() && next->has_value()) {
+        wait =
+            std::clamp(std::chrono::milliseconds(**next - clock.NowUnixMillis()), std::chrono::milliseconds(0), wait);
+      }
+      std::unique_lock lock(mu);
+      if (due.ok() && due->size() == 16) continue;  // more are due
+      delivery_cv.wait_for(lock, wait, [&] { return stopping || delivery_due; });
+      delivery_due = false;
+      if (stopping) return;
+    }
+  }
+
+  void Enqueue(std::string id) {
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(id));
+      in_flight += 1;
+    }
+    cv.notify_one();
+  }
+
+  void Work() {
+    for (;;) {
+      std::string id;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;  // what is queued stays pending in the store
+        id = std::move(queue.front());
+        queue.pop_front();
+      }
+      Run(id);
+      std::lock_guard lock(mu);
+      in_flight -= 1;
+    }
+  }
+
+  // Accepts the request as a pending operation: 202 with it.
+  StatusOr<Reply> Accept(const std::string& kind, RequestContext& ctx, const std::string& body, bool preferred,
+                         bool withhold, const std::string& webhook_url) {
+    if (!ctx.principal) return InternalError("an asynchronous route without a caller");
+    if (!webhook_url.empty()) RETURN_IF_ERROR(CheckWebhook(webhook_url));
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return UnavailableError("the gateway is shutting down");
+      if (queue.size() >= options.max_queued) {
+        return UnavailableError("too many operations are waiting to run; try again later");
+      }
+    }
+    OperationRecord op;
+    op.id = GenerateId("op_", 20, random);
+    op.account = ctx.principal->account.str();
+    op.kind = kind;
+    json::object snapshot = Snapshot(ctx, withhold ? std::string() : body);
+    if (withhold) snapshot["withheld"] = true;
+    op.request_json = json::serialize(snapshot);
+    op.owner = options.owner;
+    op.webhook_url = webhook_url;
+    if (withhold) {
+      std::lock_guard lock(mu);
+      withheld[op.id] = body;
+    }
+    if (Status inserted = store.Insert(op); !inserted.ok()) {
+      std::lock_guard lock(mu);
+      withheld.erase(op.id);
+      return inserted;
+    }
+    Enqueue(op.id);
+    log::Info("operation accepted", {{"operation", op.id}, {"kind", kind}});
+    Reply reply = Reply::Json(RenderOperation(op), 202);
+    reply.headers.emplace_back("location", "/v1/operations/" + op.id);
+    if (preferred) reply.headers.emplace_back("preference-applied", "respond-async");
+    return reply;
+  }
+
+  void Run(const std::string& id) {
+    auto begun = store.Begin(id);
+    if (!begun.ok()) {
+      // Cancelled before it began (FAILED_PRECONDITION), or the store is down: then it stays
+      // pending and the next start runs it.
+      if (begun.status().code() != StatusCode::kFailedPrecondition) {
+        log::Warn("operation not begun", {{"operation", id}, {"error", begun.status().ToString()}});
+      }
+      return;
+    }
+    const OperationRecord& op = *begun;
+    StatusOr<Reply> reply = Call(op);
+    {
+      std::lock_guard lock(mu);
+      withheld.erase(id);
+    }
+    Status finished;
+    if (reply.ok()) {
+      finished = store.Finish(id, OperationState::kSucceeded, reply->status, reply->body, "");
+    } else {
+      finished = store.Finish(id, OperationState::kFailed, HttpStatusFor(reply.status().code()), "",
+                              json::serialize(ErrorObject(reply.status())));
+    }
+    if (!finished.ok()) {
+      // Left running in the store: the next start resumes or fails it.
+      log::Warn("operation outcome not stored", {{"operation", id}, {"error", finished.ToString()}});
+      return;
+    }
+    if (!op.webhook_url.empty()) DeliveryDue();
+    log::Info("operation finished",
+              {{"operation", id}, {"kind", op.kind}, {"ok", reply.ok()}, {"attempt", op.attempts}});
+  }
+
+  // The route's own handler, with the request and caller as accepted.
+  StatusOr<Reply> Call(const OperationRecord& op) {
+    Handler handler;
+    {
+      std::lock_guard lock(mu);
+      auto it = kinds.find(op.kind);
+      if (it == kinds.end()) return UnimplementedError("operations of kind " + op.kind + " are not served here");
+      handler = it->second.handler;
+    }
+    boost::system::error_code ec;
+    json::value parsed = json::parse(op.request_json, ec);
+    if (ec || !parsed.is_object()) return DataLossError("operation " + op.id + " has an unreadable request");
+    const json::object& snap = parsed.as_object();
+    const std::string method = Str(snap, "method"), target = Str(snap, "target");
+    std::string body = Str(snap, "body");
+    if (const json::value* w = snap.if_contains("withheld"); w && w->is_bool() && w->as_bool()) {
+      std::lock_guard lock(mu);
+      auto it = withheld.find(op.id);
+      if (it == withheld.end()) {
+        return AbortedError(
+            "the gateway restarted before the operation ran, and its request carried values that "
+            "are never stored (header values): call again");
+      }
+      body = it->second;
+    }
+    HttpRequest http;
+    http.method = method;
+    http.target = target;
+    http.body = body;
+    Principal principal;
+    principal.account = AccountId(Str(snap, "account"));
+    principal.key = ApiKeyId(Str(snap, "key"));
+    if (const json::value* roles = snap.if_contains("roles"); roles && roles->is_array()) {
+      for (const auto& r : roles->as_array()) {
+        if (auto role = r.is_string() ? ParseRole(r.as_string()) : std::nullopt) principal.roles.push_back(*role);
+      }
+    }
+    RequestContext ctx{http, {}, principal, json::value(), Str(snap, "trace_id")};
+    if (const json::value* params = snap.if_contains("path_params"); params && params->is_array()) {
+      for (const auto& p : params->as_array()) {
+        if (p.is_array() && p.as_array().size() == 2 && p.as_array()[0].is_string() && p.as_array()[1].is_string()) {
+          ctx.path_params.emplace_back(std::string(p.as_array()[0].as_string()),
+                                       std::string(p.as_array()[1].as_string()));
+        }
+      }
+    }
+    if (!body.empty()) {
+      ctx.body = json::parse(body, ec);
+      if (ec) return DataLossError("operation " + op.id + " has an unreadable body");
+    }
+    log::ScopedTraceId trace(ctx.trace_id);
+    return handler(ctx);
+  }
+};
+
+Operations::Operations(OperationStore& store, RandomSource& random, const Clock& clock, OperationsOptions options)
+    : impl_(std::make_shared<Impl>(store, random, clock, std::move(options))) {
+  impl_->Start();
+}
+
+Operations::~Operations() {
+  Stop();
+}
+
+void Operations::Stop() {
+  impl_->Stop();
+}
+
+size_t Operations::in_flight() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->in_flight;
+}
+
+Route Operations::Asynchronous(Route route, bool resumable, std::function<bool(const json::value&)> withhold) {
+  // A body that has an "async" of its own keeps it; the caller then asks with Prefer alone.
+  const bool own_async_field = route.request && route.request->HasProperty(kAsyncField);
+  if (route.request && !own_async_field) {
+    route.request =
+        WithProperty(route.request, Property{std::string(kAsyncField),
+                                             Boolean().Describe("answer 202 with an operation at once (as "
+                                                                "`Prefer: respond-async`); GET /v1/operations/{id} "
+                                                                "gives the outcome"),
+                                             kOptional});
+  }
+  if (route.request) {
+    route.request =
+        WithProperty(route.request,
+                     Property{std::string(kWebhookField),
+                              String()
+                                  .Length(1, int64_t(kMaxWebhookUrlBytes))
+                                  .Describe("with an asynchronous call: https:// URL the outcome is POSTed to, signed "
+                                            "(Neosl-Signature), retried with backoff for a day"),
+                              kOptional});
+  }
+  route.description += std::string(route.description.empty() ? "" : "\n\n") +
+                       "**Asynchronous:** with `Prefer: respond-async`" +
+                       (own_async_field ? std::string() : std::string(" or `\"async\": true`")) +
+                       " the answer is 202 with an operation (its `Location` is `/v1/operations/{id}`), and its "
+                       "outcome, once done, is this answer" +
+                       (resumable ? ". A restart runs it again if it was interrupted."
+                                  : ". A restart fails it (ABORTED) if it was interrupted while running.");
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->kinds[route.operation_id] = Impl::Kind{route.handler, resumable};
+  }
+  std::weak_ptr<Impl> weak = impl_;
+  Handler inner = route.handler;
+  route.handler = [weak, inner, withhold, kind = route.operation_id,
+                   own_async_field](RequestContext& ctx) -> StatusOr<Reply> {
+    const bool preferred = PrefersAsync(ctx.http);
+    bool asked = preferred;
+    // The body without our field, as the route's own handler expects it: cut out of the text,
+    // every other byte as sent (a function's args are proven over their exact text).
+    std::optional<std::string> stripped;
+    if (!own_async_field && ctx.body.is_object() && ctx.body.as_object().contains(kAsyncField)) {
+      const json::value& flag = ctx.body.as_object().at(kAsyncField);
+      asked = asked || (flag.is_bool() && flag.as_bool());
+      ctx.body.as_object().erase(kAsyncField);
+      stripped = WithoutMember(ctx.http.body, kAsyncField);
+    }
+    std::string webhook_url;
+    if (ctx.body.is_object() && ctx.body.as_object().contains(kWebhookField)) {
+      const json::value& url = ctx.body.as_object().at(kWebhookField);
+      if (url.is_string()) webhook_url = std::string(url.as_string());
+      ctx.body.as_object().erase(kWebhookField);
+      stripped = WithoutMember(stripped ? std::string_view(*stripped) : ctx.http.body, kWebhookField);
+      if (!asked) {
+        return FieldViolationError(std::string(kWebhookField),
+                                   "a webhook is for an asynchronous call: add \"async\": true or send "
+                                   "Prefer: respond-async");
+      }
+    }
+    std::string body = stripped ? *stripped : std::string(ctx.http.body);
+    if (asked) {
+      auto impl = weak.lock();
+      if (!impl) return UnavailableError("the gateway is shutting down");
+      return impl->Accept(kind, ctx, body, preferred, withhold && withhold(ctx.body), webhook_url);
+    }
+    if (!stripped) return inner(ctx);
+    HttpRequest http = ctx.http;
+    http.body = *stripped;
+    RequestContext plain{http, ctx.path_params, ctx.principal, ctx.body, ctx.trace_id};
+    return inner(plain);
+  };
+  return route;
+}
+
+void Operations::RegisterRoutes(Gateway& gateway) {
+  auto operation = Object(
+      {{"id", String().Describe("op_…")},
+       {"kind", String().Describe("the operationId of the call: InvokeFunction, CreateOracleRequest, …")},
+       {"state", String().OneOf({"pending", "running", "succeeded", "failed", "cancelled"})},
+       {"done", Boolean().Describe("succeeded, failed or cancelled: it will not change again")},
+       {"attempts", Integer().Describe("runs begun (a restart that runs it again adds one)")},
+       {"created_at", String()},
+       {"started_at", String()},
+       {"finished_at", String()},
+       {"http_status", Integer().Describe("done: the status the synchronous call would have answered")},
+       {"result", Object({}).AllowAdditional().Describe("succeeded: the synchronous call's answer")},
+       {"error", Object({{"code", String()}, {"message", String()}, {"details", Array(Object({}).AllowAdditional())}})
+                     .Describe("failed or cancelled: the error, as in an error body")}});
+  auto list = Object({{"operations", Array(operation).Describe("newest first")}, {"next_page_token", String()}});
+  std::weak_ptr<Impl> weak = impl_;
+
+  Route get;
+  get.method = "GET";
+  get.path = "/v1/operations/{id}";
+  get.operation_id = "GetOperation";
+  get.summary = "An asynchronous operation: its state, and its answer once done";
+  get.tag = "operations";
+  get.role = Role::kViewer;
+  get.response = operation;
+  get.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
+    auto impl = weak.lock();
+    if (!impl) return UnavailableError("the gateway is shutting down");
+    ASSIGN_OR_RETURN(OperationRecord op, impl->store.Get(ctx.principal->account.str(), ctx.PathParam("id")));
+    json::object out = RenderOperation(op);
+    if (!op.webhook_url.empty()) {
+      ASSIGN_OR_RETURN(auto attempts, impl->store.Deliveries(op.id));
+      json::array tried;
+      for (const DeliveryAttempt& a : attempts) {
+        json::object item{{"attempt", a.attempt},
+                          {"at", FormatRfc3339Millis(a.at_ms)},
+                          {"http_status", a.http_status},
+                          {"duration_ms", a.duration_ms}};
+        if (!a.error.empty()) item["error"] = a.error;
+        tried.push_back(std::move(item));
+      }
+      json::object webhook{{"url", op.webhook_url},
+                           {"state", op.webhook_state.empty() ? std::string("waiting") : op.webhook_state},
+                           {"attempts", std::move(tried)}};
+      if (op.webhook_next_at_ms && op.webhook_state == "pending") {
+        webhook["next_attempt_at"] = FormatRfc3339Millis(*op.webhook_next_at_ms);
+      }
+      out["webhook"] = std::move(webhook);
+    }
+    return Reply::Json(out);
+  };
+  gateway.AddRoute(std::move(get));
+
+  Route cancel;
+  cancel.method = "DELETE";
+  cancel.path = "/v1/operations/{id}";
+  cancel.operation_id = "CancelOperation";
+  cancel.summary = "Cancel an operation that has not begun (one running is not stopped: 400 FAILED_PRECONDITION)";
+  cancel.tag = "operations";
+  cancel.role = Role::kInvoker;
+  cancel.response = operation;
+  cancel.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
+    auto impl = weak.lock();
+    if (!impl) return UnavailableError("the gateway is shutting down");
+    const std::string error =
+        json::serialize(ErrorObject(CancelledError("cancelled by " + ctx.principal->key.str() + " before it began")));
+    ASSIGN_OR_RETURN(OperationRecord op, impl->store.Cancel(ctx.principal->account.str(), ctx.PathParam("id"), error));
+    if (!op.webhook_url.empty()) impl->DeliveryDue();
+    return Reply::Json(RenderOperation(op));
+  };
+  gateway.AddRoute(std::move(cancel));
+
+  Route all;
+  all.method = "GET";
+  all.path = "/v1/operations";
+  all.operation_id = "ListOperations";
+  all.summary = "The account's operations, newest first";
+  all.tag = "operations";
+  all.role = Role::kViewer;
+  all.response = list;
+  all.query = {{"limit", "1..100 (default 50)"}, {"page_token", "next_page_token of the previous page"}};
+  all.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
+    auto impl = weak.lock();
+    if (!impl) return UnavailableError("the gateway is shutting down");
+    size_t limit = 50;
+    std::string text, token;
+    if (ctx.http.QueryParam("limit", &text)) {
+      int64_t n = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 100) {
+        return FieldViolationError("limit", "limit must be an integer from 1 to 100");
+      }
+      limit = size_t(n);
+    }
+    ctx.http.QueryParam("page_token", &token);
+    std::string next;
+    ASSIGN_OR_RETURN(auto ops, impl->store.List(ctx.principal->account.str(), limit, token, &next));
+    json::array out;
+    for (const auto& op : ops) out.push_back(RenderOperation(op));
+    return Reply::Json(json::object{{"operations", std::move(out)}, {"next_page_token", next}});
+  };
+  gateway.AddRoute(std::move(all));
+
+  Route secret;
+  secret.method = "GET";
+  secret.path = "/v1/webhooks/secret";
+  secret.operation_id = "GetWebhookSecret";
+  secret.summary = "The account's secret for checking the Neosl-Signature of webhook deliveries";
+  secret.tag = "operations";
+  secret.role = Role::kOwner;
+  secret.response = Object({{"secret", String().Describe("whsec_…: the HMAC-SHA256 key, as this text")},
+                            {"header", String()},
+                            {"scheme", String()}});
+  secret.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
+    auto impl = weak.lock();
+    if (!impl) return UnavailableError("the gateway is shutting down");
+    if (!impl->options.fetcher) return FailedPreconditionError("webhooks are not available on this gateway");
+    return Reply::Json(
+        json::object{{"secret", WebhookSecret(impl->options.webhook_key.bytes(), ctx.principal->account.str())},
+                     {"header", "Neosl-Signature"},
+                     {"scheme", "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.\" + body)>"}});
+  };
+  gateway.AddRoute(std::move(secret));
+}
+
+Status Operations::Recover() {
+  ASSIGN_OR_RETURN(auto unfinished, impl_->store.Unfinished(impl_->options.owner));
+  size_t resumed = 0, failed = 0;
+  for (const OperationRecord& op : unfinished) {
+    bool resumable = false;
+    {
+      std::lock_guard lock(impl_->mu);
+      auto it = impl_->kinds.find(op.kind);
+      resumable = it != impl_->kinds.end() && it->second.resumable;
+    }
+    if (op.state == OperationState::kRunning && !resumable) {
+      Status why = AbortedError("the gateway restarted while the operation ran; " + op.kind +
+                                " is not run twice, since what it did may not be undoable: check its effects "
+                                "(GET the resource) and call again");
+      RETURN_IF_ERROR(impl_->store.Finish(op.id, OperationState::kFailed, HttpStatusFor(why.code()), "",
+                                          json::serialize(ErrorObject(why))));
+      failed += 1;
+      continue;
+    }
+    if (op.state == OperationState::kRunning) RETURN_IF_ERROR(impl_->store.Requeue(op.id));
+    impl_->Enqueue(op.id);
+    resumed += 1;
+  }
+  if (resumed + failed > 0) log::Info("operations recovered", {{"resumed", resumed}, {"failed", failed}});
+  return Status::Ok();
+}
+
+}  // namespace neosl::gateway
