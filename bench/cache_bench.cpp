@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "apps/neosl/chain_reads.h"
+#include "bench_enclave.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "crypto/hash.h"
@@ -28,7 +29,6 @@
 #include "devchain/rpc_server.h"
 #include "neo/chain_cache.h"
 #include "runtime/worker_pool.h"
-#include "tee/host.h"
 
 namespace {
 using namespace neosl;
@@ -77,7 +77,6 @@ int main(int argc, char** argv) {
   if (invocations < 1 || readers < 1) return Fail("usage: cache_bench [neosl] [invocations >= 1] [readers >= 1]");
 
   const auto dir = std::filesystem::temp_directory_path() / ("neosl-cache-bench-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir / "sealed");
   struct Cleanup {
     std::filesystem::path dir;
     ~Cleanup() {
@@ -98,23 +97,11 @@ int main(int argc, char** argv) {
   // Which ChainForFunctions answers context.neo.invokeRead: one per mode.
   std::atomic<app::ChainForFunctions*> chain_reads{nullptr};
 
-  std::vector<std::string> args = {"enclave",
-                                   "--sealed-dir",
-                                   (dir / "sealed").string(),
-                                   "--platform-secret",
-                                   (dir / "platform.secret").string(),
-                                   "--seal-policy",
-                                   "measurement"};
-  tee::EnclaveHostOptions eo;
-  eo.binary = binary;
-  eo.args = args;
-  auto enclave = tee::EnclaveHost::Start(eo);
-  if (!enclave.ok() || !(*enclave)->WaitReady(std::chrono::seconds(30))) {
-    return Fail("the enclave at " + binary + " did not start");
-  }
+  auto enclave = bench::StartBenchEnclave(binary, dir);
+  if (!enclave.ok()) return Fail(enclave.status().ToString());
   runtime::WorkerPoolOptions po;
   po.binary = binary;
-  po.enclave_args = args;
+  po.enclave_args = enclave->args;
   po.workers = readers;
   po.neo_read = [&chain_reads](const std::string& contract, const std::string& method, const std::string& params) {
     return chain_reads.load()->InvokeRead(contract, method, params);

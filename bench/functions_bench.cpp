@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench_enclave.h"
 #include "bench_util.h"
 #include "crypto/hash.h"
 #include "runtime/engine.h"
@@ -102,26 +103,15 @@ int main(int argc, char** argv) {
   }
 
   const auto dir = std::filesystem::temp_directory_path() / ("neosl-functions-bench-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir / "sealed");
-  std::vector<std::string> args = {"enclave",
-                                   "--sealed-dir",
-                                   (dir / "sealed").string(),
-                                   "--platform-secret",
-                                   (dir / "platform.secret").string(),
-                                   "--seal-policy",
-                                   "measurement"};
   // The main enclave makes the keys the workers load.
-  tee::EnclaveHostOptions eo;
-  eo.binary = binary;
-  eo.args = args;
-  auto enclave = tee::EnclaveHost::Start(eo);
-  if (!enclave.ok() || !(*enclave)->WaitReady(std::chrono::seconds(30))) {
-    std::fprintf(stderr, "functions_bench: the enclave at %s did not start\n", binary.c_str());
+  auto enclave = bench::StartBenchEnclave(binary, dir);
+  if (!enclave.ok()) {
+    std::fprintf(stderr, "functions_bench: %s\n", enclave.status().ToString().c_str());
     return 1;
   }
   runtime::WorkerPoolOptions po;
   po.binary = binary;
-  po.enclave_args = args;
+  po.enclave_args = enclave->args;
   po.workers = 1;  // one invocation at a time: latency, not throughput
   auto pool = runtime::WorkerPool::Start(po);
   if (!pool.ok()) {
@@ -192,7 +182,7 @@ int main(int argc, char** argv) {
     (void)stop;
   }
   pool->reset();
-  (*enclave)->Stop();
+  enclave->host->Stop();
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "gateway/json_schema.h"
+#include "gateway/json_text.h"
 #include "runtime/runner.h"
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
@@ -141,50 +142,6 @@ StatusOr<Reply> Serve(const Bound& bound, mesh::MeshClient& client, RequestConte
 }
 
 // ---- functions: JSON values the service carries as text ----
-
-size_t SkipSpace(std::string_view s, size_t i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-  return i;
-}
-
-// Past the string token starting at s[i] == '"'.
-size_t SkipString(std::string_view s, size_t i) {
-  for (++i; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;
-    } else if (s[i] == '"') {
-      return i + 1;
-    }
-  }
-  return s.size();
-}
-
-// Past the JSON value starting at s[i] (the text is known to be valid JSON).
-size_t SkipValue(std::string_view s, size_t i) {
-  if (i >= s.size()) return i;
-  if (s[i] == '"') return SkipString(s, i);
-  if (s[i] == '{' || s[i] == '[') {
-    int depth = 0;
-    while (i < s.size()) {
-      char c = s[i];
-      if (c == '"') {
-        i = SkipString(s, i);
-        continue;
-      }
-      if (c == '{' || c == '[') ++depth;
-      if (c == '}' || c == ']') {
-        if (--depth == 0) return i + 1;
-      }
-      ++i;
-    }
-    return i;
-  }
-  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
-         s[i] != '\r') {
-    ++i;
-  }
-  return i;
-}
 
 Status BodyField(std::string_view field, std::string_view description) {
   return InvalidArgumentError("field '" + std::string(field) + "': " + std::string(description))

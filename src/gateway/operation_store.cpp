@@ -1,7 +1,8 @@
 #include "gateway/operation_store.h"
 
-#include <charconv>
 #include <utility>
+
+#include "store/page_token.h"
 
 namespace neosl::gateway {
 namespace {
@@ -50,19 +51,6 @@ StatusOr<OperationRecord> GetIn(store::Transaction& tx, const std::string& id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT " + std::string(kColumns) + " FROM operations WHERE id = ?", {id}));
   if (rows.empty()) return NotFound(id);
   return ReadOperation(rows[0]);
-}
-
-// Page tokens: "<created_at_ms>.<id>" of the last operation shown.
-StatusOr<std::pair<int64_t, std::string>> ParseToken(const std::string& token) {
-  const size_t dot = token.find('.');
-  int64_t ms = 0;
-  if (dot != std::string::npos) {
-    const auto [end, ec] = std::from_chars(token.data(), token.data() + dot, ms);
-    if (ec == std::errc() && end == token.data() + dot && dot + 1 < token.size()) {
-      return std::make_pair(ms, token.substr(dot + 1));
-    }
-  }
-  return InvalidArgumentError("page_token is not one this API gave out");
 }
 
 }  // namespace
@@ -120,7 +108,7 @@ StatusOr<std::vector<OperationRecord>> OperationStore::List(const std::string& a
   std::string sql = "SELECT " + std::string(kColumns) + " FROM operations WHERE account_id = ?";
   store::Params params{account};
   if (!token.empty()) {
-    ASSIGN_OR_RETURN(auto after, ParseToken(token));
+    ASSIGN_OR_RETURN(auto after, store::ParseTimeIdPageToken(token));
     sql += " AND (created_at_ms < ? OR (created_at_ms = ? AND id < ?))";
     params.insert(params.end(), {after.first, after.first, after.second});
   }
@@ -133,7 +121,7 @@ StatusOr<std::vector<OperationRecord>> OperationStore::List(const std::string& a
     out.push_back(std::move(op));
   }
   next_token->clear();
-  if (rows.size() > limit) *next_token = std::to_string(out.back().created_at_ms) + "." + out.back().id;
+  if (rows.size() > limit) *next_token = store::TimeIdPageToken(out.back().created_at_ms, out.back().id);
   return out;
 }
 

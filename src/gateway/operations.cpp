@@ -19,6 +19,7 @@
 #include "crypto/hash.h"
 #include "gateway/accounts.h"
 #include "gateway/json_schema.h"
+#include "gateway/json_text.h"
 #include "net/fetcher.h"
 
 namespace neosl::gateway {
@@ -45,104 +46,6 @@ bool PrefersAsync(const HttpRequest& request) {
   }
   return false;
 }
-
-// JSON text scanning, for WithoutMember: each returns the index just past what starts at `i`.
-size_t SkipSpace(std::string_view s, size_t i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-  return i;
-}
-size_t SkipString(std::string_view s, size_t i) {  // s[i] == '"'
-  for (++i; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;
-    } else if (s[i] == '"') {
-      return i + 1;
-    }
-  }
-  return s.size();
-}
-size_t SkipValue(std::string_view s, size_t i) {
-  if (i < s.size() && s[i] == '"') return SkipString(s, i);
-  if (i < s.size() && (s[i] == '{' || s[i] == '[')) {
-    int depth = 0;
-    while (i < s.size()) {
-      if (s[i] == '"') {
-        i = SkipString(s, i);
-        continue;
-      }
-      if (s[i] == '{' || s[i] == '[') ++depth;
-      if (s[i] == '}' || s[i] == ']') {
-        if (--depth == 0) return i + 1;
-      }
-      ++i;
-    }
-    return s.size();
-  }
-  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
-         s[i] != '\r') {
-    ++i;
-  }
-  return i;
-}
-
-}  // namespace
-
-std::string WithoutMember(std::string_view body, std::string_view key) {
-  struct Member {
-    size_t begin, end;  // from the key's quote to the end of the value
-    bool match;
-  };
-  std::vector<Member> members;
-  size_t i = SkipSpace(body, 0);
-  if (i >= body.size() || body[i] != '{') return std::string(body);
-  i = SkipSpace(body, i + 1);
-  while (i < body.size() && body[i] == '"') {
-    const size_t begin = i;
-    i = SkipString(body, i);
-    boost::system::error_code ec;
-    json::value name = json::parse(body.substr(begin, i - begin), ec);
-    i = SkipSpace(body, i);
-    if (ec || i >= body.size() || body[i] != ':') return std::string(body);  // not an object's text
-    i = SkipValue(body, SkipSpace(body, i + 1));
-    members.push_back({begin, i, name.is_string() && name.as_string() == key});
-    i = SkipSpace(body, i);
-    if (i < body.size() && body[i] == ',') i = SkipSpace(body, i + 1);
-  }
-  // Cut each match with the comma that joins it to what is kept: the one after it while a kept
-  // member follows, else the one after the last kept member before it. Keep every other byte.
-  std::vector<std::pair<size_t, size_t>> cuts;
-  std::optional<size_t> last_kept;
-  bool kept_after = false;
-  for (size_t m = members.size(); m-- > 0;) {
-    if (!members[m].match) {
-      kept_after = true;
-      continue;
-    }
-    if (kept_after) {
-      cuts.emplace_back(members[m].begin, members[m + 1].begin);
-      continue;
-    }
-    last_kept.reset();
-    for (size_t p = m; p-- > 0;) {
-      if (!members[p].match) {
-        last_kept = p;
-        break;
-      }
-    }
-    cuts.emplace_back(last_kept ? members[*last_kept].end : members.front().begin, members[m].end);
-  }
-  std::sort(cuts.begin(), cuts.end());
-  std::string out;
-  size_t at = 0;
-  for (const auto& [from, to] : cuts) {
-    if (from > at) out.append(body.substr(at, from - at));
-    at = std::max(at, to);
-  }
-  out.append(body.substr(at));
-  return out;
-}
-
-namespace {
 
 // What Run needs to call the route again: everything a handler reads of a request.
 json::object Snapshot(const RequestContext& ctx, const std::string& body) {
@@ -204,6 +107,30 @@ boost::json::object RenderOperation(const OperationRecord& op) {
   if (op.state == OperationState::kFailed || op.state == OperationState::kCancelled) o["error"] = AsJson(op.error_json);
   return o;
 }
+
+namespace {
+
+// The webhook part of GET /v1/operations/{id}: its URL, state and attempts.
+json::object RenderWebhook(const OperationRecord& op, const std::vector<DeliveryAttempt>& attempts) {
+  json::array tried;
+  for (const DeliveryAttempt& a : attempts) {
+    json::object item{{"attempt", a.attempt},
+                      {"at", FormatRfc3339Millis(a.at_ms)},
+                      {"http_status", a.http_status},
+                      {"duration_ms", a.duration_ms}};
+    if (!a.error.empty()) item["error"] = a.error;
+    tried.push_back(std::move(item));
+  }
+  json::object webhook{{"url", op.webhook_url},
+                       {"state", op.webhook_state.empty() ? std::string("waiting") : op.webhook_state},
+                       {"attempts", std::move(tried)}};
+  if (op.webhook_next_at_ms && op.webhook_state == "pending") {
+    webhook["next_attempt_at"] = FormatRfc3339Millis(*op.webhook_next_at_ms);
+  }
+  return webhook;
+}
+
+}  // namespace
 
 struct Operations::Impl {
   struct Kind {
@@ -644,6 +571,30 @@ Route Operations::Asynchronous(Route route, bool resumable, std::function<bool(c
   return route;
 }
 
+namespace {
+
+// A route of the operations API whose handler needs the live Impl.
+template <typename Fn>
+Route OperationsRoute(std::weak_ptr<Operations::Impl> weak, std::string method, std::string path,
+                      std::string operation_id, std::string summary, Role role, SchemaPtr response, Fn fn) {
+  Route r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.operation_id = std::move(operation_id);
+  r.summary = std::move(summary);
+  r.tag = "operations";
+  r.role = role;
+  r.response = std::move(response);
+  r.handler = [weak, fn](RequestContext& ctx) -> StatusOr<Reply> {
+    auto impl = weak.lock();
+    if (!impl) return UnavailableError("the gateway is shutting down");
+    return fn(*impl, ctx);
+  };
+  return r;
+}
+
+}  // namespace
+
 void Operations::RegisterRoutes(Gateway& gateway) {
   auto operation = Object(
       {{"id", String().Describe("op_…")},
@@ -661,112 +612,68 @@ void Operations::RegisterRoutes(Gateway& gateway) {
   auto list = Object({{"operations", Array(operation).Describe("newest first")}, {"next_page_token", String()}});
   std::weak_ptr<Impl> weak = impl_;
 
-  Route get;
-  get.method = "GET";
-  get.path = "/v1/operations/{id}";
-  get.operation_id = "GetOperation";
-  get.summary = "An asynchronous operation: its state, and its answer once done";
-  get.tag = "operations";
-  get.role = Role::kViewer;
-  get.response = operation;
-  get.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
-    auto impl = weak.lock();
-    if (!impl) return UnavailableError("the gateway is shutting down");
-    ASSIGN_OR_RETURN(OperationRecord op, impl->store.Get(ctx.principal->account.str(), ctx.PathParam("id")));
-    json::object out = RenderOperation(op);
-    if (!op.webhook_url.empty()) {
-      ASSIGN_OR_RETURN(auto attempts, impl->store.Deliveries(op.id));
-      json::array tried;
-      for (const DeliveryAttempt& a : attempts) {
-        json::object item{{"attempt", a.attempt},
-                          {"at", FormatRfc3339Millis(a.at_ms)},
-                          {"http_status", a.http_status},
-                          {"duration_ms", a.duration_ms}};
-        if (!a.error.empty()) item["error"] = a.error;
-        tried.push_back(std::move(item));
-      }
-      json::object webhook{{"url", op.webhook_url},
-                           {"state", op.webhook_state.empty() ? std::string("waiting") : op.webhook_state},
-                           {"attempts", std::move(tried)}};
-      if (op.webhook_next_at_ms && op.webhook_state == "pending") {
-        webhook["next_attempt_at"] = FormatRfc3339Millis(*op.webhook_next_at_ms);
-      }
-      out["webhook"] = std::move(webhook);
-    }
-    return Reply::Json(out);
-  };
-  gateway.AddRoute(std::move(get));
+  gateway.AddRoute(OperationsRoute(weak, "GET", "/v1/operations/{id}", "GetOperation",
+                                   "An asynchronous operation: its state, and its answer once done", Role::kViewer,
+                                   operation, [](Impl& impl, RequestContext& ctx) -> StatusOr<Reply> {
+                                     ASSIGN_OR_RETURN(OperationRecord op, impl.store.Get(ctx.principal->account.str(),
+                                                                                         ctx.PathParam("id")));
+                                     json::object out = RenderOperation(op);
+                                     if (!op.webhook_url.empty()) {
+                                       ASSIGN_OR_RETURN(auto attempts, impl.store.Deliveries(op.id));
+                                       out["webhook"] = RenderWebhook(op, attempts);
+                                     }
+                                     return Reply::Json(out);
+                                   }));
 
-  Route cancel;
-  cancel.method = "DELETE";
-  cancel.path = "/v1/operations/{id}";
-  cancel.operation_id = "CancelOperation";
-  cancel.summary = "Cancel an operation that has not begun (one running is not stopped: 400 FAILED_PRECONDITION)";
-  cancel.tag = "operations";
-  cancel.role = Role::kInvoker;
-  cancel.response = operation;
-  cancel.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
-    auto impl = weak.lock();
-    if (!impl) return UnavailableError("the gateway is shutting down");
-    const std::string error =
-        json::serialize(ErrorObject(CancelledError("cancelled by " + ctx.principal->key.str() + " before it began")));
-    ASSIGN_OR_RETURN(OperationRecord op, impl->store.Cancel(ctx.principal->account.str(), ctx.PathParam("id"), error));
-    if (!op.webhook_url.empty()) impl->DeliveryDue();
-    return Reply::Json(RenderOperation(op));
-  };
-  gateway.AddRoute(std::move(cancel));
+  gateway.AddRoute(OperationsRoute(
+      weak, "DELETE", "/v1/operations/{id}", "CancelOperation",
+      "Cancel an operation that has not begun (one running is not stopped: 400 FAILED_PRECONDITION)", Role::kInvoker,
+      operation, [](Impl& impl, RequestContext& ctx) -> StatusOr<Reply> {
+        const std::string error = json::serialize(
+            ErrorObject(CancelledError("cancelled by " + ctx.principal->key.str() + " before it began")));
+        ASSIGN_OR_RETURN(OperationRecord op,
+                         impl.store.Cancel(ctx.principal->account.str(), ctx.PathParam("id"), error));
+        if (!op.webhook_url.empty()) impl.DeliveryDue();
+        return Reply::Json(RenderOperation(op));
+      }));
 
-  Route all;
-  all.method = "GET";
-  all.path = "/v1/operations";
-  all.operation_id = "ListOperations";
-  all.summary = "The account's operations, newest first";
-  all.tag = "operations";
-  all.role = Role::kViewer;
-  all.response = list;
+  Route all =
+      OperationsRoute(weak, "GET", "/v1/operations", "ListOperations", "The account's operations, newest first",
+                      Role::kViewer, list, [](Impl& impl, RequestContext& ctx) -> StatusOr<Reply> {
+                        size_t limit = 50;
+                        std::string text, token;
+                        if (ctx.http.QueryParam("limit", &text)) {
+                          int64_t n = 0;
+                          const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+                          if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 100) {
+                            return FieldViolationError("limit", "limit must be an integer from 1 to 100");
+                          }
+                          limit = size_t(n);
+                        }
+                        ctx.http.QueryParam("page_token", &token);
+                        std::string next;
+                        ASSIGN_OR_RETURN(auto ops, impl.store.List(ctx.principal->account.str(), limit, token, &next));
+                        json::array out;
+                        for (const auto& op : ops) out.push_back(RenderOperation(op));
+                        return Reply::Json(json::object{{"operations", std::move(out)}, {"next_page_token", next}});
+                      });
   all.query = {{"limit", "1..100 (default 50)"}, {"page_token", "next_page_token of the previous page"}};
-  all.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
-    auto impl = weak.lock();
-    if (!impl) return UnavailableError("the gateway is shutting down");
-    size_t limit = 50;
-    std::string text, token;
-    if (ctx.http.QueryParam("limit", &text)) {
-      int64_t n = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 100) {
-        return FieldViolationError("limit", "limit must be an integer from 1 to 100");
-      }
-      limit = size_t(n);
-    }
-    ctx.http.QueryParam("page_token", &token);
-    std::string next;
-    ASSIGN_OR_RETURN(auto ops, impl->store.List(ctx.principal->account.str(), limit, token, &next));
-    json::array out;
-    for (const auto& op : ops) out.push_back(RenderOperation(op));
-    return Reply::Json(json::object{{"operations", std::move(out)}, {"next_page_token", next}});
-  };
   gateway.AddRoute(std::move(all));
 
-  Route secret;
-  secret.method = "GET";
-  secret.path = "/v1/webhooks/secret";
-  secret.operation_id = "GetWebhookSecret";
-  secret.summary = "The account's secret for checking the Neosl-Signature of webhook deliveries";
-  secret.tag = "operations";
-  secret.role = Role::kOwner;
-  secret.response = Object({{"secret", String().Describe("whsec_…: the HMAC-SHA256 key, as this text")},
-                            {"header", String()},
-                            {"scheme", String()}});
-  secret.handler = [weak](RequestContext& ctx) -> StatusOr<Reply> {
-    auto impl = weak.lock();
-    if (!impl) return UnavailableError("the gateway is shutting down");
-    if (!impl->options.fetcher) return FailedPreconditionError("webhooks are not available on this gateway");
-    return Reply::Json(
-        json::object{{"secret", WebhookSecret(impl->options.webhook_key.bytes(), ctx.principal->account.str())},
-                     {"header", "Neosl-Signature"},
-                     {"scheme", "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.\" + body)>"}});
-  };
-  gateway.AddRoute(std::move(secret));
+  gateway.AddRoute(
+      OperationsRoute(weak, "GET", "/v1/webhooks/secret", "GetWebhookSecret",
+                      "The account's secret for checking the Neosl-Signature of webhook deliveries", Role::kOwner,
+                      Object({{"secret", String().Describe("whsec_…: the HMAC-SHA256 key, as this text")},
+                              {"header", String()},
+                              {"scheme", String()}}),
+                      [](Impl& impl, RequestContext& ctx) -> StatusOr<Reply> {
+                        if (!impl.options.fetcher)
+                          return FailedPreconditionError("webhooks are not available on this gateway");
+                        return Reply::Json(json::object{
+                            {"secret", WebhookSecret(impl.options.webhook_key.bytes(), ctx.principal->account.str())},
+                            {"header", "Neosl-Signature"},
+                            {"scheme", "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.\" + body)>"}});
+                      }));
 }
 
 Status Operations::Recover() {

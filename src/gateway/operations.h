@@ -66,9 +66,6 @@ std::string WebhookSecret(std::span<const uint8_t> webhook_key, const std::strin
 // HMAC-SHA256(secret, "<unix_seconds>." + body)>".
 std::string WebhookSignature(const std::string& secret, int64_t unix_seconds, std::string_view body);
 
-// `body` (a JSON object's text) without its top-level member `key`, every other byte unchanged.
-std::string WithoutMember(std::string_view body, std::string_view key);
-
 // The JSON of an operation, as GET /v1/operations/{id} answers it.
 boost::json::object RenderOperation(const OperationRecord& op);
 

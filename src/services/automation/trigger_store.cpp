@@ -1,7 +1,8 @@
 #include "services/automation/trigger_store.h"
 
-#include <charconv>
 #include <utility>
+
+#include "store/page_token.h"
 
 namespace neosl::automation {
 namespace {
@@ -65,23 +66,6 @@ StatusOr<RunRecord> ReadRun(const store::Row& row) {
   return r;
 }
 
-// Page tokens: "<ms>.<id>" of the last row shown (rows are ordered by ms then id, descending).
-std::string MakeToken(int64_t ms, const std::string& id) {
-  return std::to_string(ms) + "." + id;
-}
-
-StatusOr<std::pair<int64_t, std::string>> ParseToken(const std::string& token) {
-  const size_t dot = token.find('.');
-  int64_t ms = 0;
-  if (dot != std::string::npos) {
-    const auto [end, ec] = std::from_chars(token.data(), token.data() + dot, ms);
-    if (ec == std::errc() && end == token.data() + dot && dot + 1 < token.size()) {
-      return std::make_pair(ms, token.substr(dot + 1));
-    }
-  }
-  return FieldViolationError("page_token", "page_token is not one this service gave out");
-}
-
 Status CheckLimit(const Page& page) {
   if (page.limit == 0 || page.limit > 1000) return InternalError("page limit out of range");
   return Status::Ok();
@@ -127,7 +111,7 @@ StatusOr<std::vector<TriggerRecord>> TriggerStore::List(const std::string& accou
   std::string sql = "SELECT " + std::string(kTriggerColumns) + " FROM automation_triggers WHERE account_id = ?";
   store::Params params{account};
   if (!page.token.empty()) {
-    ASSIGN_OR_RETURN(auto after, ParseToken(page.token));
+    ASSIGN_OR_RETURN(auto after, store::ParseTimeIdPageToken(page.token));
     sql += " AND (created_at_ms < ? OR (created_at_ms = ? AND id < ?))";
     params.insert(params.end(), {after.first, after.first, after.second});
   }
@@ -140,7 +124,7 @@ StatusOr<std::vector<TriggerRecord>> TriggerStore::List(const std::string& accou
     out.push_back(std::move(t));
   }
   next_token->clear();
-  if (rows.size() > page.limit) *next_token = MakeToken(out.back().created_at_ms, out.back().id);
+  if (rows.size() > page.limit) *next_token = store::TimeIdPageToken(out.back().created_at_ms, out.back().id);
   return out;
 }
 
@@ -215,7 +199,7 @@ StatusOr<std::vector<RunRecord>> TriggerStore::ListRuns(const std::string& trigg
   std::string sql = "SELECT " + std::string(kRunColumns) + " FROM automation_runs WHERE trigger_id = ?";
   store::Params params{trigger_id};
   if (!page.token.empty()) {
-    ASSIGN_OR_RETURN(auto after, ParseToken(page.token));
+    ASSIGN_OR_RETURN(auto after, store::ParseTimeIdPageToken(page.token));
     sql += " AND (scheduled_at_ms < ? OR (scheduled_at_ms = ? AND id < ?))";
     params.insert(params.end(), {after.first, after.first, after.second});
   }
@@ -228,7 +212,7 @@ StatusOr<std::vector<RunRecord>> TriggerStore::ListRuns(const std::string& trigg
     out.push_back(std::move(r));
   }
   next_token->clear();
-  if (rows.size() > page.limit) *next_token = MakeToken(out.back().scheduled_at_ms, out.back().id);
+  if (rows.size() > page.limit) *next_token = store::TimeIdPageToken(out.back().scheduled_at_ms, out.back().id);
   return out;
 }
 

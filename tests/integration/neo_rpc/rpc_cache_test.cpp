@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "integration/neo_rpc/fake_node.h"
+#include "integration/neo_rpc/fixtures.h"
 #include "neo/chain_cache.h"
 #include "neo/rpc_client.h"
 
@@ -20,15 +21,8 @@ namespace neosl::neo {
 namespace {
 using namespace std::chrono_literals;
 using testing::FakeNode;
+using testing::RpcFixture;
 namespace json = boost::json;
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(NEOSL_RPC_CORPUS) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_FALSE(ss.str().empty()) << "missing fixture " << name;
-  return ss.str();
-}
 
 const UInt160 kContract = *UInt160::Parse("0xd2a4cff31913016155e38e474a2c06d08be276cf");
 
@@ -36,7 +30,7 @@ class ChainCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     node_.AddBlock();  // two blocks
-    node_.SetResponse("invokefunction", Fixture("invokefunction.json"));
+    node_.SetResponse("invokefunction", RpcFixture("invokefunction.json"));
   }
 
   std::unique_ptr<HttpRpcClient> Client(ChainCacheOptions options = {}) {
@@ -139,7 +133,7 @@ TEST_F(ChainCacheTest, BlocksAreKeptForeverWithoutTheirHeightRelativeFields) {
 TEST_F(ChainCacheTest, ATransactionIsKeptOnceInABlockAndAnIteratorSessionNever) {
   auto c = Client();
   ASSERT_NE(c, nullptr);
-  json::value in_block = json::parse(Fixture("getrawtransaction_verbose.json"));
+  json::value in_block = json::parse(RpcFixture("getrawtransaction_verbose.json"));
   const UInt256 tx = *UInt256::Parse(std::string(in_block.at("result").at("hash").as_string()));
   // Only in the mempool: asked for each time, until it is in a block.
   json::value pooled = in_block;
@@ -164,7 +158,7 @@ TEST_F(ChainCacheTest, ATransactionIsKeptOnceInABlockAndAnIteratorSessionNever) 
   EXPECT_EQ(node_.RequestCount("getrawtransaction"), 3);
 
   // An invocation that opened an iterator session on the node.
-  json::value with_session = json::parse(Fixture("invokefunction.json"));
+  json::value with_session = json::parse(RpcFixture("invokefunction.json"));
   with_session.at("result").as_object()["session"] = "e0a2f5e1-5b3c-4d5e-8f00-000000000001";
   node_.SetResponse("invokefunction", json::serialize(with_session));
   ASSERT_TRUE(BalanceOf(*c).ok());
@@ -228,7 +222,7 @@ TEST_F(ChainCacheTest, TheSizeBoundEvictsTheLeastRecentlyUsed) {
 TEST_F(ChainCacheTest, WritesAndOtherMethodsAreNeverKept) {
   auto c = Client();
   ASSERT_NE(c, nullptr);
-  node_.SetResponse("calculatenetworkfee", Fixture("calculatenetworkfee.json"));
+  node_.SetResponse("calculatenetworkfee", RpcFixture("calculatenetworkfee.json"));
   ASSERT_TRUE(c->Call("calculatenetworkfee", json::array{"AAAA"}).ok());
   ASSERT_TRUE(c->Call("calculatenetworkfee", json::array{"AAAA"}).ok());
   EXPECT_EQ(node_.RequestCount("calculatenetworkfee"), 2);

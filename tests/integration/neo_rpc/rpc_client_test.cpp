@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "integration/neo_rpc/fake_node.h"
+#include "integration/neo_rpc/fixtures.h"
 #include "support/temp_dir.h"
 #include "support/tls_cert.h"
 
@@ -21,15 +22,8 @@ namespace neosl::neo {
 namespace {
 using namespace std::chrono_literals;
 using testing::FakeNode;
+using testing::RpcFixture;
 namespace json = boost::json;
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(NEOSL_RPC_CORPUS) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_FALSE(ss.str().empty()) << "missing fixture " << name;
-  return ss.str();
-}
 
 // A port nothing listens on (bound, then released).
 uint16_t FreePort() {
@@ -55,7 +49,7 @@ class RpcClientTest : public ::testing::Test {
 };
 
 TEST_F(RpcClientTest, GetVersion) {
-  node_.SetResponse("getversion", Fixture("getversion.json"));
+  node_.SetResponse("getversion", RpcFixture("getversion.json"));
   auto v = Client()->GetVersion();
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->user_agent, "/Neo:3.0.3/");
@@ -72,7 +66,7 @@ TEST_F(RpcClientTest, GetVersion) {
   EXPECT_EQ(v->protocol.hardforks[1].block_height, 4120000u);
   EXPECT_EQ(v->session_enabled, true);
 
-  node_.SetResponse("getversion", Fixture("getversion_neogo.json"));
+  node_.SetResponse("getversion", RpcFixture("getversion_neogo.json"));
   v = Client()->GetVersion();
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->user_agent, "/NEO-GO:0.112.0/");
@@ -86,9 +80,9 @@ TEST_F(RpcClientTest, BlockCountAndHash) {
   auto count = client->GetBlockCount();  // from the fake chain: genesis only
   ASSERT_TRUE(count.ok()) << count.status().ToString();
   EXPECT_EQ(*count, 1u);
-  node_.SetResponse("getblockcount", Fixture("getblockcount.json"));
+  node_.SetResponse("getblockcount", RpcFixture("getblockcount.json"));
   EXPECT_EQ(*client->GetBlockCount(), 2691u);
-  node_.SetResponse("getblockhash", Fixture("getblockhash.json"));
+  node_.SetResponse("getblockhash", RpcFixture("getblockhash.json"));
   auto hash = client->GetBlockHash(0);
   ASSERT_TRUE(hash.ok());
   EXPECT_EQ(hash->ToString(), "0xe191fe1aea732c3e23f20af8a95e09f95891176f8064a2fce8571d51f80619a8");
@@ -125,7 +119,7 @@ TEST_F(RpcClientTest, GetBlockDecodesTheTypedBlock) {
 }
 
 TEST_F(RpcClientTest, RealHeaderSampleAndAnInconsistentBlock) {
-  node_.SetResponse("getblockheader", Fixture("getblockheader_verbose.json"));
+  node_.SetResponse("getblockheader", RpcFixture("getblockheader_verbose.json"));
   auto h = Client()->GetBlockHeader(uint32_t{0});
   ASSERT_TRUE(h.ok()) << h.status().ToString();
   EXPECT_EQ(h->hash.ToString(), "0xbbf7e191d4947f8a4dc33477902dacd0b047e371a81c18a6df62fe0d541725f5");
@@ -135,14 +129,14 @@ TEST_F(RpcClientTest, RealHeaderSampleAndAnInconsistentBlock) {
   EXPECT_TRUE(h->tx_hashes.empty());
   // The C# RpcClient test sample of block 7: its Merkle root is not its transaction's, so the
   // typed decoding refuses it rather than trusting the stated hash.
-  node_.SetResponse("getblock", Fixture("getblock_verbose.json"));
+  node_.SetResponse("getblock", RpcFixture("getblock_verbose.json"));
   auto b = Client()->GetBlock(uint32_t{7});
   EXPECT_EQ(b.status().code(), StatusCode::kInternal);
   EXPECT_NE(b.status().message().find("merkle root"), std::string::npos) << b.status().ToString();
 }
 
 TEST_F(RpcClientTest, GetRawTransactionWithBlockContext) {
-  node_.SetResponse("getrawtransaction", Fixture("getrawtransaction_verbose.json"));
+  node_.SetResponse("getrawtransaction", RpcFixture("getrawtransaction_verbose.json"));
   auto hash = *UInt256::Parse("0x99eaba3e230702d428ce6bfb4a2dceba6d4cd441f9ca1b7bfe2a418926ae40ab");
   auto tx = Client()->GetRawTransaction(hash);
   ASSERT_TRUE(tx.ok()) << tx.status().ToString();
@@ -163,7 +157,7 @@ TEST_F(RpcClientTest, GetRawTransactionWithBlockContext) {
 }
 
 TEST_F(RpcClientTest, SendRawTransactionSendsBase64AndReturnsHash) {
-  node_.SetResponse("sendrawtransaction", Fixture("sendrawtransaction.json"));
+  node_.SetResponse("sendrawtransaction", RpcFixture("sendrawtransaction.json"));
   std::vector<uint8_t> tx = {0x00, 0xd2, 0x07, 0x9f, 0x4e};
   auto hash = Client()->SendRawTransaction(tx);
   ASSERT_TRUE(hash.ok()) << hash.status().ToString();
@@ -172,7 +166,7 @@ TEST_F(RpcClientTest, SendRawTransactionSendsBase64AndReturnsHash) {
 }
 
 TEST_F(RpcClientTest, InvokeFunction) {
-  node_.SetResponse("invokefunction", Fixture("invokefunction.json"));
+  node_.SetResponse("invokefunction", RpcFixture("invokefunction.json"));
   auto contract = *UInt160::Parse("0x8c23f196d8a1bfd103a9dcb1f9ccf0c611377d3b");
   json::array params{json::object{{"type", "Hash160"}, {"value", "0x91b83e96f2a7c4fdf0c1688441ec61986c7cae26"}}};
   RpcSigner signer{.account = *UInt160::Parse("0x91b83e96f2a7c4fdf0c1688441ec61986c7cae26")};
@@ -193,11 +187,11 @@ TEST_F(RpcClientTest, InvokeFunction) {
 
 TEST_F(RpcClientTest, TypedConveniences) {
   // A real transaction from the getrawtransaction sample, relayed and priced through the client.
-  auto info = ParseTransactionInfo(ParseRpcResponse(Fixture("getrawtransaction_verbose.json")).value());
+  auto info = ParseTransactionInfo(ParseRpcResponse(RpcFixture("getrawtransaction_verbose.json")).value());
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   node_.SetResponse("sendrawtransaction",
                     R"({"jsonrpc":"2.0","id":1,"result":{"hash":")" + info->hash.ToString() + R"("}})");
-  node_.SetResponse("calculatenetworkfee", Fixture("calculatenetworkfee.json"));
+  node_.SetResponse("calculatenetworkfee", RpcFixture("calculatenetworkfee.json"));
   auto client = Client();
   auto hash = RelayTransaction(*client, *info->tx);
   ASSERT_TRUE(hash.ok()) << hash.status().ToString();
@@ -205,7 +199,7 @@ TEST_F(RpcClientTest, TypedConveniences) {
   EXPECT_EQ(json::serialize(node_.RequestParams("sendrawtransaction").back()),
             "[\"" + Base64Encode(info->tx->Encode()) + "\"]");
   EXPECT_EQ(*NodeNetworkFee(*client, *info->tx), 23848400);
-  node_.SetResponse("sendrawtransaction", Fixture("sendrawtransaction.json"));  // another hash
+  node_.SetResponse("sendrawtransaction", RpcFixture("sendrawtransaction.json"));  // another hash
   EXPECT_EQ(RelayTransaction(*client, *info->tx).status().code(), StatusCode::kDataLoss);
 
   std::vector<ContractParam> args = {ContractParam::Hash160(*info->sender), ContractParam::Int(1000)};
@@ -215,7 +209,7 @@ TEST_F(RpcClientTest, TypedConveniences) {
 }
 
 TEST_F(RpcClientTest, InvokeScriptStackItems) {
-  node_.SetResponse("invokescript", Fixture("invokescript_stack.json"));
+  node_.SetResponse("invokescript", RpcFixture("invokescript_stack.json"));
   std::vector<uint8_t> script = {0x10, 0xc3};
   auto r = Client()->InvokeScript(script, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -233,7 +227,7 @@ TEST_F(RpcClientTest, InvokeScriptStackItems) {
   EXPECT_EQ((*items)[2].AsBool().status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(json::serialize(node_.RequestParams("invokescript").back()), R"(["EMM=",[]])");
 
-  node_.SetResponse("invokescript", Fixture("invokescript_fault.json"));
+  node_.SetResponse("invokescript", RpcFixture("invokescript_fault.json"));
   r = Client()->InvokeScript(script, {});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->state, VmState::kFault);
@@ -242,7 +236,7 @@ TEST_F(RpcClientTest, InvokeScriptStackItems) {
 }
 
 TEST_F(RpcClientTest, ApplicationLogs) {
-  node_.SetResponse("getapplicationlog", Fixture("getapplicationlog_block.json"));
+  node_.SetResponse("getapplicationlog", RpcFixture("getapplicationlog_block.json"));
   auto client = Client();
   auto log =
       client->GetApplicationLog(*UInt256::Parse("0x6ea186fe714b8168ede3b78461db8945c06d867da649852352dbe7cbf1ba3724"));
@@ -260,7 +254,7 @@ TEST_F(RpcClientTest, ApplicationLogs) {
   EXPECT_EQ(*(*args)[2].AsInt64(), 18083410);
   EXPECT_EQ(log->executions[1].trigger, "PostPersist");
 
-  node_.SetResponse("getapplicationlog", Fixture("getapplicationlog_tx.json"));
+  node_.SetResponse("getapplicationlog", RpcFixture("getapplicationlog_tx.json"));
   log =
       client->GetApplicationLog(*UInt256::Parse("0x83d44d71d59f854bc29f4e3932bf68703545807d05fb5429504d70cfc8d05071"));
   ASSERT_TRUE(log.ok()) << log.status().ToString();
@@ -271,7 +265,7 @@ TEST_F(RpcClientTest, ApplicationLogs) {
 }
 
 TEST_F(RpcClientTest, Nep17BalancesAndTransfers) {
-  node_.SetResponse("getnep17balances", Fixture("getnep17balances_named.json"));
+  node_.SetResponse("getnep17balances", RpcFixture("getnep17balances_named.json"));
   auto client = Client();
   auto b = client->GetNep17Balances("NgaiKFjurmNmiRzDRQGs44yzByXuSkdGPF");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
@@ -281,13 +275,13 @@ TEST_F(RpcClientTest, Nep17BalancesAndTransfers) {
   EXPECT_EQ(b->balances[0].amount, "3000000100000000");
   EXPECT_EQ(b->balances[1].last_updated_block, 2u);
 
-  node_.SetResponse("getnep17balances", Fixture("getnep17balances.json"));
+  node_.SetResponse("getnep17balances", RpcFixture("getnep17balances.json"));
   b = client->GetNep17Balances("NVVwFw6XyhtRCFQ8SpUTMdPyYt4Vd9A1XQ");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ(b->balances[0].amount, "719978585420");
   EXPECT_FALSE(b->balances[0].decimals.has_value());
 
-  node_.SetResponse("getnep17transfers", Fixture("getnep17transfers.json"));
+  node_.SetResponse("getnep17transfers", RpcFixture("getnep17transfers.json"));
   auto t = client->GetNep17Transfers("NVVwFw6XyhtRCFQ8SpUTMdPyYt4Vd9A1XQ", std::nullopt, 1868595301000);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_EQ(t->sent.size(), 2u);
@@ -300,8 +294,8 @@ TEST_F(RpcClientTest, Nep17BalancesAndTransfers) {
 }
 
 TEST_F(RpcClientTest, NetworkFeeAndStorage) {
-  node_.SetResponse("calculatenetworkfee", Fixture("calculatenetworkfee.json"));
-  node_.SetResponse("getstorage", Fixture("getstorage.json"));
+  node_.SetResponse("calculatenetworkfee", RpcFixture("calculatenetworkfee.json"));
+  node_.SetResponse("getstorage", RpcFixture("getstorage.json"));
   auto client = Client();
   std::vector<uint8_t> tx = {1, 2, 3};
   EXPECT_EQ(*client->CalculateNetworkFee(tx), 23848400);
@@ -327,7 +321,7 @@ TEST_F(RpcClientTest, RpcErrorsKeepNeoCodeAndMapToCanonical) {
                               {"sendrawtransaction_error_exists.json", StatusCode::kAlreadyExists, -501},
                               {"error_invalid_params.json", StatusCode::kInvalidArgument, -32602}}) {
     SCOPED_TRACE(c.fixture);
-    node_.SetResponse("getblock", Fixture(c.fixture));
+    node_.SetResponse("getblock", RpcFixture(c.fixture));
     auto r = Client()->GetBlock(uint32_t{99});
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
@@ -337,7 +331,7 @@ TEST_F(RpcClientTest, RpcErrorsKeepNeoCodeAndMapToCanonical) {
     EXPECT_EQ(r.status().message().rfind("getblock: ", 0), 0u) << r.status().message();
   }
   // The relay reason and .NET stack trace the old node put in "data" are kept.
-  node_.SetResponse("sendrawtransaction", Fixture("sendrawtransaction_error_old.json"));
+  node_.SetResponse("sendrawtransaction", RpcFixture("sendrawtransaction_error_old.json"));
   auto r = Client()->SendRawTransaction(std::vector<uint8_t>{1});
   EXPECT_NE(r.status().message().find("InsufficientFunds"), std::string::npos);
   bool has_data = false;
@@ -415,7 +409,7 @@ TEST_F(RpcClientTest, RetriesAnIdempotentCallTheNodeDropped) {
 }
 
 TEST_F(RpcClientTest, NeverRetriesSendRawTransactionOnceDelivered) {
-  node_.SetResponse("sendrawtransaction", Fixture("sendrawtransaction.json"));
+  node_.SetResponse("sendrawtransaction", RpcFixture("sendrawtransaction.json"));
   node_.DropNext("sendrawtransaction", 1);  // the node read it, then the connection broke
   auto r = Client()->SendRawTransaction(std::vector<uint8_t>{1, 2, 3});
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();

@@ -1,8 +1,8 @@
-// WithoutMember: the gateway takes its "async" member out of a body's text and leaves every other
+// json_text.h: the gateway takes its "async" member out of a body's text and leaves every other
 // byte as sent (a function's args are proven over their exact text).
-#include <gtest/gtest.h>
+#include "gateway/json_text.h"
 
-#include "gateway/operations.h"
+#include <gtest/gtest.h>
 
 namespace neosl::gateway {
 namespace {
