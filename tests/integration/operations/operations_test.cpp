@@ -186,7 +186,7 @@ TEST_F(OperationsTest, PreferRespondAsyncAndErrorsInTheSeedsBody) {
 TEST_F(OperationsTest, OnlyAnOperationThatHasNotBegunIsCancelled) {
   Start(/*threads=*/1);
   // One operation thread: the first runs, the second waits.
-  const std::string running = Accepted(Send("POST", "/v1/echo", R"({"message":"a","delay_ms":1500,"async":true})"));
+  const std::string running = Accepted(Send("POST", "/v1/echo", R"({"message":"a","delay_ms":3000,"async":true})"));
   ASSERT_TRUE(WaitState(running, "running"));
   const std::string waiting = Accepted(Send("POST", "/v1/echo", R"({"message":"b","async":true})"));
   auto r = Send("DELETE", "/v1/operations/" + waiting);
@@ -210,10 +210,12 @@ TEST_F(OperationsTest, ARestartResumesWhatIsSafeToRunAgainAndFailsTheRest) {
   Start(/*threads=*/2, data_dir);
   const std::string fn = CreateFunction("slow", SlowSource(20'000));
   ASSERT_FALSE(fn.empty());
-  const std::string echo = Accepted(Send("POST", "/v1/echo", R"({"message":"resumed","delay_ms":4000,"async":true})"));
+  // The function spins for 20 s; the echo (3 s, well inside the mesh's 5 s deadline even on a
+  // loaded machine) is waited for last, so both are running when the process dies.
   const std::string invoke = Accepted(Send("POST", "/v1/functions/" + fn + "/invoke", R"({"async":true})"));
-  ASSERT_TRUE(WaitState(echo, "running"));
   ASSERT_TRUE(WaitState(invoke, "running"));
+  const std::string echo = Accepted(Send("POST", "/v1/echo", R"({"message":"resumed","delay_ms":3000,"async":true})"));
+  ASSERT_TRUE(WaitState(echo, "running"));
   // A crash: nothing is finished on the way out.
   server_->Stop(SIGKILL);
   Start(/*threads=*/2, data_dir);
