@@ -20,6 +20,7 @@
 #include "gateway/accounts.h"
 #include "gateway/json_schema.h"
 #include "gateway/json_text.h"
+#include "mesh/resilience.h"
 #include "net/fetcher.h"
 
 namespace neosl::gateway {
@@ -244,14 +245,6 @@ struct Operations::Impl {
     return Status::Ok();
   }
 
-  std::chrono::milliseconds Backoff(int64_t attempt) {
-    double ms = double(options.webhook_backoff.count());
-    for (int64_t i = 1; i < attempt && ms < double(options.webhook_max_backoff.count()); ++i) ms *= 2;
-    ms = std::min(ms, double(options.webhook_max_backoff.count()));
-    const double jitter = 0.8 + 0.4 * double(random.NextU64() % 1'000'001) / 1'000'000.0;
-    return std::chrono::milliseconds(std::max<int64_t>(1, int64_t(ms * jitter)));
-  }
-
   void DeliverOne(const OperationRecord& op) {
     const int64_t attempt = op.webhook_attempts + 1;
     const std::string body = json::serialize(RenderOperation(op));
@@ -282,7 +275,8 @@ struct Operations::Impl {
     std::optional<int64_t> next_at;
     if (!delivered) {
       const int64_t first = op.webhook_first_at_ms.value_or(now_ms);
-      const int64_t at = now_ms + Backoff(attempt).count();
+      const mesh::BackoffPolicy policy{options.webhook_backoff, options.webhook_max_backoff, 2.0, 0.2};
+      const int64_t at = now_ms + mesh::BackoffDelay(policy, int(std::min<int64_t>(attempt, 64)), random).count();
       if (at > first + options.webhook_retry_for.count()) {
         next_state = "failed";
       } else {
