@@ -925,10 +925,12 @@ std::vector<MeshRoute> AutomationRoutes() {
                               {"next_page_token", String().Describe("empty on the last page")}});
   auto run =
       Object({{"id", String().Describe("deterministic: <trigger>:t:<scheduled ms>, <trigger>:b:<height>, "
-                                       "<trigger>:e:<tx hash>:<notification index> or <trigger>:p:<pair>:<round>")},
+                                       "<trigger>:e:<tx hash>:<notification index> or <trigger>:p:<pair>:<round>; "
+                                       "a manual run (POST /v1/triggers/{id}/run): <trigger>:m:<requested ms>")},
               {"trigger_id", String()},
               {"status", String().OneOf({"pending", "running", "retrying", "succeeded", "failed"})},
-              {"scheduled_at", time("time triggers: the scheduled time; chain: the block's time; price: the round's")},
+              {"scheduled_at", time("time triggers: the scheduled time; chain: the block's time; price: the round's; "
+                                    "manual: when it was asked for")},
               {"recorded_at", time("when the firing was recorded, before its action started")},
               {"finished_at", time("once succeeded or failed")},
               {"latency_ms", int64_text("recorded_at − scheduled_at")},
@@ -949,6 +951,13 @@ std::vector<MeshRoute> AutomationRoutes() {
   auto one_trigger = JsonTextsAsValues({{"payload_json", "payload"}}, 1);
   auto many_triggers = JsonTextsAsValues({{"payload_json", "payload"}}, 3);
   auto many_runs = JsonTextsAsValues({{"context_json", "context"}}, 3);
+  auto one_run = JsonTextsAsValues({{"context_json", "context"}}, 1);
+  // A manual run has no body of its own; the gateway adds "async" and "webhook_url" (operations.h).
+  auto run_request = Object({}).Describe("optional: {\"async\": true} answers 202 with an operation at once");
+  auto no_fields = [](const RequestContext&) -> StatusOr<std::string> { return std::string("{}"); };
+  // The service waits up to 60 s for the run to end (RunTriggerOptions::wait), then answers
+  // DEADLINE_EXCEEDED naming the run: the call's deadline leaves it time to.
+  const auto run_timeout = std::chrono::milliseconds(65'000);
   const std::string svc = "automation";
   const std::string rpc = "/neosl.automation.v1.Automation/";
   auto route = [&](const char* method, const char* path, const char* operation, const char* summary, Role role,
@@ -970,7 +979,7 @@ std::vector<MeshRoute> AutomationRoutes() {
     r.response_json = std::move(response_json);
     return r;
   };
-  return {
+  std::vector<MeshRoute> routes = {
       route("POST", "/v1/triggers", "CreateTrigger",
             "Create a trigger: when its condition holds, run its action (at most once per firing)", Role::kDeveloper,
             "CreateTrigger", create, trigger, 201, {}, TriggerRequestJson(create_fields), one_trigger),
@@ -989,6 +998,20 @@ std::vector<MeshRoute> AutomationRoutes() {
       route("GET", "/v1/triggers/{id}/runs", "ListTriggerRuns", "A trigger's runs (its firings), newest first",
             Role::kViewer, "ListTriggerRuns", nullptr, run_list, 200, paging, nullptr, many_runs),
   };
+  MeshRoute run_now = route("POST", "/v1/triggers/{id}/run", "RunTrigger",
+                            "Run a trigger's action once, now, outside its schedule; the answer is the run once it "
+                            "has ended",
+                            Role::kDeveloper, "RunTrigger", run_request, run, 200, {}, no_fields, one_run);
+  run_now.timeout = run_timeout;
+  run_now.description =
+      "A manual run (id `<trigger>:m:<ms>`) of an active or paused trigger (409 for a completed one), recorded "
+      "among its runs like any firing, retried by its retry policy, charged as any run. The schedule is left "
+      "alone: the next firing, the status and `runs` do not change. The answer is the run once it has succeeded "
+      "or failed (a contract call: once its transaction has halted or faulted on chain); after 60 s without an "
+      "end, 504 DEADLINE_EXCEEDED naming the run, which goes on (GET /v1/triggers/{id}/runs shows its end). Each "
+      "call is a run of its own: a contract action sends a transaction each time.";
+  routes.push_back(std::move(run_now));
+  return routes;
 }
 
 }  // namespace
@@ -1086,10 +1109,11 @@ std::vector<MeshRoute> BuiltinMeshRoutes() {
   std::vector<MeshRoute> automation = AutomationRoutes();
   routes.insert(routes.end(), automation.begin(), automation.end());
   // The calls that can take long, and whether a restart may run one again: a function is run
-  // once (what it fetched or sent cannot be taken back); random words and oracle requests are
-  // reads; a withdrawal is keyed by its idempotency key, so a second run sends nothing more.
+  // once (what it fetched or sent cannot be taken back), and so is a trigger run manually (each
+  // run is a new one: its contract action a second transaction); random words and oracle requests
+  // are reads; a withdrawal is keyed by its idempotency key, so a second run sends nothing more.
   for (MeshRoute& r : routes) {
-    if (r.operation_id == "InvokeFunction") r.async = MeshRoute::Async::kOnce;
+    if (r.operation_id == "InvokeFunction" || r.operation_id == "RunTrigger") r.async = MeshRoute::Async::kOnce;
     // An oracle request's header values are never stored (docs/oracle.md): nor in an operation.
     if (r.operation_id == "CreateOracleRequest") r.async_withhold = CarriesHeaders;
     if (r.operation_id == "GenerateRandom" || r.operation_id == "CreateOracleRequest" ||

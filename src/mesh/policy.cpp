@@ -302,7 +302,7 @@ allowed_calls:
   - target_service: secrets
     operations: [PutSecret, DeleteSecret, ListSecrets, ListSecretAudit]
   - target_service: automation
-    operations: [CreateTrigger, GetTrigger, ListTriggers, DeleteTrigger, PauseTrigger, ResumeTrigger, ListTriggerRuns]
+    operations: [CreateTrigger, GetTrigger, ListTriggers, DeleteTrigger, PauseTrigger, ResumeTrigger, RunTrigger, ListTriggerRuns]
   - target_service: gasbank
     operations: [GetAccount, GetLedger, RequestWithdrawal, GetWithdrawal, GetUsage]
   - target_service: pricefeed

@@ -253,6 +253,7 @@ TEST_F(GatewayHttpTest, OpenApiDescribesEveryRoute) {
                                                                {"/v1/triggers/{id}", "delete"},
                                                                {"/v1/triggers/{id}/pause", "post"},
                                                                {"/v1/triggers/{id}/resume", "post"},
+                                                               {"/v1/triggers/{id}/run", "post"},
                                                                {"/v1/triggers/{id}/runs", "get"},
                                                                {"/v1/operations", "get"},
                                                                {"/v1/operations/{id}", "get"},

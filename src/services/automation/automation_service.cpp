@@ -2,6 +2,7 @@
 // made by the engine, reads straight from the store.
 #include "services/automation/automation_service.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,9 @@ using automation::TriggerSpec;
 constexpr uint32_t kDefaultPageSize = 50;
 constexpr uint32_t kMaxPageSize = 100;
 constexpr size_t kMaxIdBytes = 128;
+// RunTrigger answers this long before the call's deadline, so that its DEADLINE_EXCEEDED, which
+// names the run, reaches the caller instead of the transport's own.
+constexpr std::chrono::milliseconds kAnswerMargin{1'000};
 
 StatusOr<std::string> CallerAccount(const mesh::CallContext& call) {
   if (call.account.empty() || !AccountId::IsWellFormed(call.account)) {
@@ -32,6 +36,12 @@ Status CheckId(const std::string& id) {
   return Status();
 }
 
+std::chrono::milliseconds RunWait(const mesh::CallContext& call, std::chrono::milliseconds most) {
+  const std::optional<std::chrono::milliseconds> left = call.Remaining();
+  if (!left) return most;
+  return std::clamp(*left - kAnswerMargin, std::chrono::milliseconds(0), most);
+}
+
 StatusOr<Page> PageOf(uint32_t limit, const std::string& token) {
   if (limit > kMaxPageSize) return FieldViolationError("limit", "limit must be 1 to 100 (0: 50)");
   return Page{limit == 0 ? kDefaultPageSize : limit, token};
@@ -40,8 +50,20 @@ StatusOr<Page> PageOf(uint32_t limit, const std::string& token) {
 }  // namespace
 
 AutomationService::AutomationService(mesh::Pipeline& pipeline, store::Store& store, automation::Engine& engine,
-                                     const Clock& clock, automation::SpecLimits limits)
-    : pipeline_(pipeline), triggers_(store), engine_(engine), clock_(clock), limits_(std::move(limits)) {}
+                                     const Clock& clock, automation::SpecLimits limits, RunTriggerOptions run_options)
+    : pipeline_(pipeline),
+      triggers_(store),
+      engine_(engine),
+      clock_(clock),
+      limits_(std::move(limits)),
+      run_options_(run_options),
+      waiter_(store, run_options.poll) {
+  engine_.SetRunEndListener([this](const RunRecord& run) { waiter_.Ended(run); });
+}
+
+AutomationService::~AutomationService() {
+  engine_.SetRunEndListener(nullptr);
+}
 
 grpc::ServerUnaryReactor* AutomationService::CreateTrigger(grpc::CallbackServerContext* ctx,
                                                            const automationpb::CreateTriggerRequest* request,
@@ -115,6 +137,27 @@ grpc::ServerUnaryReactor* AutomationService::ResumeTrigger(grpc::CallbackServerC
     automation::RenderTrigger(trigger, response);
     return Status();
   });
+}
+
+grpc::ServerUnaryReactor* AutomationService::RunTrigger(grpc::CallbackServerContext* ctx,
+                                                        const automationpb::RunTriggerRequest* request,
+                                                        automationpb::TriggerRun* response) {
+  // The run is recorded on the call's thread; the answer comes when it ends, from the waiter's.
+  return pipeline_.UnaryAsync(ctx, kIdentity, "RunTrigger",
+                              [this, request, response](const std::shared_ptr<const mesh::CallContext>& call,
+                                                        const mesh::Pipeline::Done& done) {
+                                StatusOr<std::string> account = CallerAccount(*call);
+                                if (!account.ok()) return done(account.status());
+                                if (Status s = CheckId(request->id()); !s.ok()) return done(s);
+                                StatusOr<RunRecord> run = engine_.RunNow(*account, request->id());
+                                if (!run.ok()) return done(run.status());
+                                waiter_.Await(run->id, RunWait(*call, run_options_.wait),
+                                              [response, done](StatusOr<RunRecord> ended) {
+                                                if (!ended.ok()) return done(ended.status());
+                                                automation::RenderRun(*ended, response);
+                                                done(Status());
+                                              });
+                              });
 }
 
 grpc::ServerUnaryReactor* AutomationService::ListTriggerRuns(grpc::CallbackServerContext* ctx,

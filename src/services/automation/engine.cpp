@@ -12,6 +12,11 @@ namespace neosl::automation {
 
 using engine_internal::kTriggerIdChars;
 
+namespace {
+// Manual runs of one trigger asked for in the same millisecond (ManualRunId) take the next ones.
+constexpr int64_t kMaxManualIdTries = 16;
+}  // namespace
+
 // ---- Engine ----
 
 Engine::Engine(EngineOptions options, store::Store& store, ActionRunner& actions, const Clock& clock,
@@ -196,6 +201,48 @@ StatusOr<TriggerRecord> Engine::Delete(const std::string& account, const std::st
   m.timers.Cancel(TimerId(kTimePrefix, id));
   log::Info("trigger deleted", {{"trigger", id}, {"account", account}});
   return t;
+}
+
+StatusOr<RunRecord> Engine::RunNow(const std::string& account, const std::string& id) {
+  Impl& m = *impl_;
+  std::lock_guard api(m.api_mu);
+  ASSIGN_OR_RETURN(TriggerRecord t, m.triggers.Get(account, id));
+  const int64_t now = m.clock.NowUnixMillis();
+  RunRecord run;
+  RETURN_IF_ERROR(store::RunInTransaction(m.store, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(t, m.triggers.Get(tx, id));  // deleted since: NOT_FOUND
+    if (t.status == TriggerStatus::kCompleted) {
+      return FailedPreconditionError("trigger " + id + " is completed (" + t.status_reason + "); create a new one");
+    }
+    // Another replica's API may have taken this millisecond: the id moves on, the time stays.
+    for (int64_t at = now; at < now + kMaxManualIdTries; ++at) {
+      run = m.NewRun(t, ManualRunId(id, at), now, ManualContextJson(now), /*catch_up=*/false, now);
+      ASSIGN_OR_RETURN(bool inserted, m.triggers.InsertRun(tx, run));
+      if (inserted) return Status::Ok();
+    }
+    return AbortedError("trigger " + id + " was run many times this very millisecond; try again");
+  }));
+  ++m.fired;
+  bool dispatched = false;
+  {
+    // Held while dispatching so that Stop cannot take the workers away in between.
+    std::lock_guard lock(m.mu);
+    if (m.started && !m.stopped) {
+      m.Dispatch(run.id);
+      dispatched = true;
+    }
+  }
+  log::Info("trigger run manually", {{"trigger", id},
+                                     {"account", account},
+                                     {"run", run.id},
+                                     {"action", ActionKindName(t.spec.action)},
+                                     {"here", dispatched}});
+  return run;
+}
+
+void Engine::SetRunEndListener(std::function<void(const RunRecord&)> listener) {
+  std::lock_guard lock(impl_->listener_mu);
+  impl_->on_run_end = std::move(listener);
 }
 
 std::vector<std::string> Engine::PricePairs() const {

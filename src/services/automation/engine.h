@@ -85,6 +85,19 @@ class Engine {
   // FAILED_PRECONDITION for a completed trigger.
   StatusOr<TriggerRecord> Resume(const std::string& account, const std::string& id);
   StatusOr<TriggerRecord> Delete(const std::string& account, const std::string& id);
+  // A manual run (RunTrigger): records a run of the trigger now, ManualRunId(id, now), and runs
+  // its action like any other run — at most once, retried by the trigger's retry policy, resumed
+  // or failed after a crash as any run is. Active and paused triggers (trying out an action before
+  // resuming is a use); FAILED_PRECONDITION for a completed one. The trigger itself is left alone:
+  // its schedule (next_due_ms), status, `runs` and last_fired_at do not change, so a manual run
+  // neither moves a firing nor counts towards max_runs. The run is returned as recorded (pending).
+  // An engine not started (a replica that is not the leader) leaves it pending in the store, where
+  // the leader's Sync picks it up.
+  StatusOr<RunRecord> RunNow(const std::string& account, const std::string& id);
+  // Called with every run this engine ends (succeeded, or failed for good), after its outcome is
+  // stored; null: nobody. Must be quick: it runs on a worker or the outbox listener's thread.
+  // Returns once no earlier listener is running.
+  void SetRunEndListener(std::function<void(const RunRecord&)> listener);
 
   // ---- the sources ----
   // The chain follower's handler: records the block's firings in `tx` (with the cursor).
@@ -98,8 +111,9 @@ class Engine {
 
   // Brings the index in line with the store: triggers made active by another replica's API
   // (whose engine is not started: it is not the leader, coord/lease.h) are indexed and armed,
-  // triggers it paused or deleted are dropped. Serve calls it every automation.sync_ms while
-  // this replica runs the singletons; a lone replica's own changes are in the index already.
+  // triggers it paused or deleted are dropped, and manual runs it recorded (still pending) are
+  // run. Serve calls it every automation.sync_ms while this replica runs the singletons; a lone
+  // replica's own changes are in the index already.
   Status Sync();
 
   // The pairs active price triggers follow (what the price watcher keeps observed).

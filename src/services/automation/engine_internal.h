@@ -46,6 +46,11 @@ inline std::string TimeContextJson(int64_t scheduled_ms) {
   return json::serialize(json::object{{"scheduled_at", FormatRfc3339Millis(scheduled_ms)}});
 }
 
+// What "fired" a manual run: a request.
+inline std::string ManualContextJson(int64_t requested_ms) {
+  return json::serialize(json::object{{"manual", true}, {"requested_at", FormatRfc3339Millis(requested_ms)}});
+}
+
 // What the engine keeps of a trigger in memory: what never changes (its spec), for deciding
 // which triggers a timer, block, notification or price concerns. Everything that changes is read
 // from the store inside the transaction that changes it.
@@ -62,6 +67,7 @@ using engine_internal::Entry;
 using engine_internal::kMaxScheduleSteps;
 using engine_internal::kRetryPrefix;
 using engine_internal::kTimePrefix;
+using engine_internal::ManualContextJson;
 using engine_internal::TimeContextJson;
 using engine_internal::TimerId;
 
@@ -108,6 +114,12 @@ struct Engine::Impl {
   mutable std::mutex idle_mu;
   std::condition_variable idle_cv;
   size_t in_flight = 0;
+  // Runs queued or executing here, by id (how many times): Sync leaves those alone.
+  std::unordered_map<std::string, size_t> dispatched;
+
+  // SetRunEndListener's; called with listener_mu held, so that unsetting it waits for a call.
+  std::mutex listener_mu;
+  std::function<void(const RunRecord&)> on_run_end;
 
   std::atomic<uint64_t> fired{0}, succeeded{0}, failed{0}, retried{0};
 
@@ -310,12 +322,19 @@ struct Engine::Impl {
     {
       std::lock_guard lock(idle_mu);
       ++in_flight;
+      ++dispatched[run_id];
     }
     workers->Submit([this, run_id = std::move(run_id)] {
       Execute(run_id);
       std::lock_guard lock(idle_mu);
+      if (auto it = dispatched.find(run_id); it != dispatched.end() && --it->second == 0) dispatched.erase(it);
       if (--in_flight == 0) idle_cv.notify_all();
     });
+  }
+
+  bool IsDispatched(const std::string& run_id) const {
+    std::lock_guard lock(idle_mu);
+    return dispatched.contains(run_id);
   }
 
   void Execute(const std::string& run_id) {
@@ -326,7 +345,9 @@ struct Engine::Impl {
       }
       return;  // NOT_FOUND: its trigger was deleted
     }
-    if (IsFinal(run->status)) return;
+    // Running: an attempt has started (and, being asked again, would start another: a contract
+    // call's next attempt is a new transaction). Only Resume, at Start, may run such a run again.
+    if (IsFinal(run->status) || run->status == RunStatus::kRunning) return;
     auto trigger = triggers.Get(run->account, run->trigger_id);
     if (!trigger.ok()) return;
     // The attempt is recorded as running before the action starts: a crash from here on leaves
@@ -386,6 +407,10 @@ struct Engine::Impl {
     if (run.status == RunStatus::kSucceeded) ++succeeded;
     if (run.status == RunStatus::kFailed) ++failed;
     if (retry) timers.Schedule(TimerId(kRetryPrefix, run.id), *run.next_attempt_at_ms);
+    if (IsFinal(run.status)) {
+      std::lock_guard lock(listener_mu);
+      if (on_run_end) on_run_end(run);
+    }
   }
 
   // ---- Start: catch-up and resumption ----

@@ -57,8 +57,24 @@ Status Engine::Sync() {
     m.Arm(t);
     ++indexed;
   }
-  if (indexed > 0 || !dropped.empty()) {
-    log::Info("automation: picked up other replicas' changes", {{"indexed", indexed}, {"dropped", dropped.size()}});
+  // Manual runs another replica's API recorded (RunNow there does not dispatch: its engine is not
+  // started). A pending run this engine has queued already is left alone; one it has started is
+  // no longer pending, and Execute refuses to start a run twice either way.
+  ASSIGN_OR_RETURN(std::vector<store::Row> pending,
+                   m.store.Query("SELECT id FROM automation_runs WHERE status = 'pending'"));
+  size_t manual = 0;
+  {
+    std::lock_guard lock(m.mu);  // Stop waits: the workers stay while runs are dispatched
+    for (const store::Row& row : pending) {
+      ASSIGN_OR_RETURN(std::string id, row.Text(0));
+      if (!IsManualRunId(id) || m.IsDispatched(id) || !m.started || m.stopped) continue;
+      m.Dispatch(std::move(id));
+      ++manual;
+    }
+  }
+  if (indexed > 0 || !dropped.empty() || manual > 0) {
+    log::Info("automation: picked up other replicas' changes",
+              {{"indexed", indexed}, {"dropped", dropped.size()}, {"manual_runs", manual}});
   }
   return Status();
 }

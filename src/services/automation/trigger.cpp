@@ -435,4 +435,14 @@ std::string PriceRunId(std::string_view trigger_id, std::string_view pair, uint6
   return std::string(trigger_id) + ":p:" + std::string(pair) + ":" + std::to_string(round);
 }
 
+std::string ManualRunId(std::string_view trigger_id, int64_t requested_ms) {
+  return std::string(trigger_id) + ":m:" + std::to_string(requested_ms);
+}
+
+bool IsManualRunId(std::string_view run_id) {
+  // Trigger ids have no ':', so the kind is what follows the first one.
+  const size_t colon = run_id.find(':');
+  return colon != std::string_view::npos && run_id.substr(colon).starts_with(":m:");
+}
+
 }  // namespace neosl::automation

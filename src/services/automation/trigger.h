@@ -160,6 +160,10 @@ std::string BlockRunId(std::string_view trigger_id, uint32_t height);      // "<
 // "<id>:e:<0x tx hash>:<index>"
 std::string EventRunId(std::string_view trigger_id, std::string_view tx_hash, uint32_t index);
 std::string PriceRunId(std::string_view trigger_id, std::string_view pair, uint64_t round);  // "<id>:p:<pair>:<round>"
+// A manual run (Engine::RunNow), by when it was asked for: "<id>:m:<ms>". Not deterministic like
+// the others, since nothing fires it but a request; two requests in one millisecond take the next.
+std::string ManualRunId(std::string_view trigger_id, int64_t requested_ms);
+bool IsManualRunId(std::string_view run_id);
 
 // A run as stored (table automation_runs): one firing of a trigger and its action's outcome.
 struct RunRecord {

@@ -18,3 +18,14 @@ neosl_test(automation_crash_test
   TIMEOUT 300
   POSTGRES)
 add_dependencies(automation_crash_test neosl)
+
+# POST /v1/triggers/{id}/run: a contract call run by hand as an asynchronous operation, a webhook
+# run synchronously, and the ids the caller cannot run (run_now_test.cpp).
+neosl_test(automation_run_now_test
+  SOURCES run_now_test.cpp
+  DEPS neosl_net_test_server neosl_gateway neosl_mesh neosl_devchain neosl_neo neosl_crypto neosl_core
+       neosl_test_store Boost::json
+  LABELS integration
+  TIMEOUT 300
+  POSTGRES)
+add_dependencies(automation_run_now_test neosl)

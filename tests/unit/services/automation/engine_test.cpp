@@ -5,26 +5,14 @@
 #include "services/automation/engine.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <functional>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "core/clock.h"
-#include "core/encoding.h"
-#include "core/random.h"
-#include "net/fetcher.h"
-#include "schema/migrations.h"
-#include "store/sqlite_store.h"
-#include "support/temp_dir.h"
-#include "tee/socket_relay.h"
-#include "unit/net/test_server.h"
+#include "unit/services/automation/engine_fixture.h"
 
 namespace neosl::automation {
 namespace {
@@ -32,66 +20,16 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-constexpr char kAccount[] = "acc_test";
+using testing::kAccount;
+using testing::WaitUntil;
 
 int64_t At(const char* rfc3339) {
   return *ParseRfc3339Millis(rfc3339);
 }
 
-// Waits (bounded) for a condition another thread makes true.
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);  // polls the condition; the deadline bounds it
-  }
-  return true;
-}
-
-class EngineTest : public ::testing::Test {
+class EngineTest : public testing::EngineFixture {
  protected:
-  EngineTest()
-      : clock_(At("2026-03-07T12:00:00.000Z")), hook_([this](const net::testing::ReceivedRequest& r) {
-          json::value body = json::parse(r.body);
-          {
-            std::lock_guard lock(mu_);
-            received_.push_back(std::string(body.at("run_id").as_string()));
-          }
-          const int status = next_status_.load();
-          return net::testing::Respond(status, status < 300 ? "OK" : "Error", "{}");
-        }) {
-    auto store = store::OpenSqliteStore({.path = dir_.File("neosl.db")});
-    EXPECT_TRUE(store.ok());
-    store_ = std::move(*store);
-    EXPECT_TRUE(store_->Migrate(schema::Migrations()).ok());
-    tee::SocketRelayOptions relay;
-    relay.allow_private = {"127.0.0.1/32"};
-    relay_ = std::make_unique<tee::SocketRelay>(relay);
-    fetcher_ = std::move(net::Fetcher::Create({}, *relay_).value());
-    ActionDeps deps;
-    deps.fetcher = fetcher_.get();
-    deps.clock = &clock_;
-    actions_ = std::make_unique<ActionRunner>(deps, ActionOptions{});
-    StartEngine();
-  }
-
-  ~EngineTest() override {
-    if (engine_) engine_->Stop();
-  }
-
-  void StartEngine(size_t max_triggers = 100) {
-    EngineOptions o;
-    o.threads = 2;
-    o.max_triggers_per_account = max_triggers;
-    o.max_catch_up = 3;
-    // Time moves only when a test moves it: the timer thread waits to be woken.
-    o.wait = [](std::unique_lock<std::mutex>& lock, std::condition_variable& wake, int64_t, std::optional<int64_t>) {
-      wake.wait(lock);
-    };
-    engine_ = std::make_unique<Engine>(std::move(o), *store_, *actions_, clock_, random_);
-    Status started = engine_->Start();
-    ASSERT_TRUE(started.ok()) << started.ToString();
-  }
+  EngineTest() { StartEngine(); }
 
   void Restart() {
     engine_->Stop();
@@ -106,12 +44,6 @@ class EngineTest : public ::testing::Test {
     spec.action = WebhookAction{hook_.Url("/hook"), {}};
     spec.retry.max_attempts = 1;
     return spec;
-  }
-
-  TriggerRecord Create(TriggerSpec spec, bool paused = false) {
-    auto t = engine_->Create(kAccount, std::move(spec), paused);
-    EXPECT_TRUE(t.ok()) << t.status().ToString();
-    return t.ok() ? *t : TriggerRecord{};
   }
 
   // Moves the clock and lets the engine see it; waits until the firings due by then ran.
@@ -141,31 +73,6 @@ class EngineTest : public ::testing::Test {
     engine_->WaitIdle();
     return ok;
   }
-
-  std::vector<std::string> Received() {
-    std::lock_guard lock(mu_);
-    return received_;
-  }
-
-  TriggerRecord Stored(const std::string& id) {
-    TriggerStore triggers(*store_);
-    auto t = triggers.Get(kAccount, id);
-    EXPECT_TRUE(t.ok()) << t.status().ToString();
-    return t.ok() ? *t : TriggerRecord{};
-  }
-
-  neosl::testing::TempDir dir_;
-  ManualClock clock_;
-  DeterministicRandom random_{7};
-  std::mutex mu_;
-  std::vector<std::string> received_;
-  std::atomic<int> next_status_{200};
-  net::testing::TestServer hook_;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<tee::SocketRelay> relay_;
-  std::unique_ptr<net::Fetcher> fetcher_;
-  std::unique_ptr<ActionRunner> actions_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(EngineTest, AnIntervalTriggerFiresOncePerScheduledTimeWithItsDeterministicRunId) {

@@ -2,6 +2,7 @@
 // schemas, and what protobuf's JSON mapping cannot do alone — "payload" sent as any JSON reaches
 // the service as the exact text payload_json, and payload_json and a run's context_json print
 // back as JSON values, at the top level and inside lists.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,7 @@ TEST(AutomationRoutesTest, TableOfRoutes) {
            {"DELETE", "/v1/triggers/{id}", "DeleteTrigger", "DeleteTrigger", gateway::Role::kDeveloper, 200},
            {"POST", "/v1/triggers/{id}/pause", "PauseTrigger", "PauseTrigger", gateway::Role::kDeveloper, 200},
            {"POST", "/v1/triggers/{id}/resume", "ResumeTrigger", "ResumeTrigger", gateway::Role::kDeveloper, 200},
+           {"POST", "/v1/triggers/{id}/run", "RunTrigger", "RunTrigger", gateway::Role::kDeveloper, 200},
            {"GET", "/v1/triggers/{id}/runs", "ListTriggerRuns", "ListTriggerRuns", gateway::Role::kViewer, 200},
        }) {
     SCOPED_TRACE(e.operation);
@@ -75,10 +77,42 @@ TEST(AutomationRoutesTest, TableOfRoutes) {
     ASSERT_NE(r.response, nullptr);
     EXPECT_TRUE(r.response->ToJsonSchema().is_object());
     EXPECT_NE(r.response_json, nullptr);
-    EXPECT_EQ(r.request != nullptr, e.operation == "CreateTrigger");
+    EXPECT_EQ(r.request != nullptr, e.operation == "CreateTrigger" || e.operation == "RunTrigger");
     const bool paged = e.operation == "ListTriggers" || e.operation == "ListTriggerRuns";
     EXPECT_EQ(r.query.size(), paged ? 2u : 0u);
+    // Only a manual run waits for long (its transaction), and running it twice is a second run.
+    EXPECT_EQ(r.async, e.operation == "RunTrigger" ? gateway::MeshRoute::Async::kOnce : gateway::MeshRoute::Async::kNo);
   }
+}
+
+TEST(AutomationRoutesTest, RunTriggerWaitsLongerThanTheServiceAndPrintsTheRun) {
+  const std::vector<gateway::MeshRoute> routes = gateway::BuiltinMeshRoutes();
+  const gateway::MeshRoute& run_now = Route(routes, "RunTrigger");
+  // The service answers DEADLINE_EXCEEDED, naming the run, after 60 s: the gateway's own deadline
+  // must not cut it short.
+  EXPECT_GT(run_now.timeout, std::chrono::milliseconds(60'000));
+  // No body, or an empty one: the request carries the path's id alone.
+  for (const std::string body : {"", "{}"}) {
+    auto request_json = RequestJson(run_now, body);
+    ASSERT_TRUE(request_json.ok()) << request_json.status().ToString();
+    automationpb::RunTriggerRequest request;
+    EXPECT_TRUE(pb::util::JsonStringToMessage(*request_json, &request).ok()) << *request_json;
+  }
+  EXPECT_EQ(RequestJson(run_now, R"({"id": "tg_other"})").status().code(), StatusCode::kInvalidArgument);
+
+  RunRecord run;
+  run.id = ManualRunId("tg_abcdefghijklmnopqrst", 1'780'000'000'123);
+  run.trigger_id = "tg_abcdefghijklmnopqrst";
+  run.status = RunStatus::kSucceeded;
+  run.context_json = R"({"manual":true,"requested_at":"2026-05-28T20:26:40.123Z"})";
+  run.tx_hash = "0x" + std::string(64, 'a');
+  automationpb::TriggerRun printed;
+  RenderRun(run, &printed);
+  json::value shown = json::parse(Printed(run_now, printed));
+  EXPECT_EQ(shown.at("id").as_string(), "tg_abcdefghijklmnopqrst:m:1780000000123");
+  EXPECT_TRUE(shown.at("context").at("manual").as_bool());
+  EXPECT_EQ(shown.at("tx_hash").as_string(), run.tx_hash);
+  EXPECT_EQ(shown.as_object().count("context_json"), 0u);
 }
 
 TEST(AutomationRoutesTest, PayloadGoesInAsTextAndComesBackAsJson) {

@@ -272,6 +272,13 @@ TEST(TriggerNamesTest, NamesParseBackAndRunIdsAreDeterministic) {
   EXPECT_EQ(PriceRunId(id, "NEO/USD", 42), "tg_abcdefghijklmnopqrst:p:NEO/USD:42");
   EXPECT_EQ(TimeRunId(id, 5), TimeRunId(id, 5));
   EXPECT_NE(TimeRunId(id, 5), TimeRunId(id, 6));
+  // Manual runs are told apart by their kind alone, whatever the rest of the id holds.
+  EXPECT_EQ(ManualRunId(id, 1'763'776'800'123), "tg_abcdefghijklmnopqrst:m:1763776800123");
+  EXPECT_TRUE(IsManualRunId(ManualRunId(id, 1)));
+  EXPECT_FALSE(IsManualRunId(TimeRunId(id, 1)));
+  EXPECT_FALSE(IsManualRunId(PriceRunId(id, "A:m:B", 1)));
+  EXPECT_FALSE(IsManualRunId(EventRunId(id, "0x" + std::string(64, 'a'), 3)));
+  EXPECT_FALSE(IsManualRunId("tg_x"));
 }
 
 }  // namespace
