@@ -14,6 +14,7 @@
 #include "apps/neosl/pricefeed_setup.h"
 #include "core/encoding.h"
 #include "core/log.h"
+#include "gateway/operations_service.h"
 #include "mesh/metrics.h"
 #include "services/echo/echo_service.h"
 #include "services/functions/functions_service.h"
@@ -405,6 +406,10 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
       host->services.push_back(std::move(automation));
       host->service_clients.push_back(std::move(automation_client));
     }
+    // The gateway's operations for the services (attached by serve once they exist).
+    auto operations = std::make_unique<gateway::OperationsService>(*host->pipeline);
+    host->operations = operations.get();
+    host->services.push_back(std::move(operations));
     for (auto& s : host->services) host->server->AddService(s.get());
     ASSIGN_OR_RETURN(std::string bound, host->server->Start());
     (void)bound;
@@ -414,7 +419,8 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     for (std::string_view service :
          {services::EchoService::kIdentity, services::SecretsService::kIdentity, services::FunctionsService::kIdentity,
           services::RandomService::kIdentity, services::OracleService::kIdentity, services::PriceFeedService::kIdentity,
-          services::GasBankService::kIdentity, services::AutomationService::kIdentity}) {
+          services::GasBankService::kIdentity, services::AutomationService::kIdentity,
+          gateway::OperationsService::kIdentity}) {
       if (service == services::PriceFeedService::kIdentity && host->pricefeed == nullptr) continue;
       if (service == services::AutomationService::kIdentity && host->automation == nullptr) continue;
       if (service == services::GasBankService::kIdentity && host->gasbank == nullptr) continue;
@@ -426,13 +432,7 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
   }
 
   ASSIGN_OR_RETURN(mesh::IdentityFiles files, PrepareIdentity(config, data_dir, role, clock, &host->rotator));
-  if (role == "gateway") {
-    host->gateway_client = std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation),
-                                                              *host->registry, Channels(config, files), clock, random);
-    return host;
-  }
-
-  // A service role: its own server on the network, registered for the others to find.
+  // Every other role has a server on the network, registered for the others to find.
   mesh::ServerOptions server;
   server.listen = config.String("mesh.listen");
   server.insecure = insecure;
@@ -440,6 +440,23 @@ StatusOr<std::unique_ptr<MeshHost>> StartMesh(const Config& config, const std::s
     ASSIGN_OR_RETURN(server.credentials, mesh::ServerTlsCredentials(files));
   }
   host->server = std::make_unique<mesh::MeshServer>(std::move(server), *host->pipeline, host->instance);
+  if (role == "gateway") {
+    // The gateway serves its operations to the services, as mesh service `gateway`.
+    host->gateway_client = std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, "gateway", *attestation),
+                                                              *host->registry, Channels(config, files), clock, random);
+    auto operations = std::make_unique<gateway::OperationsService>(*host->pipeline);
+    host->operations = operations.get();
+    host->services.push_back(std::move(operations));
+    host->server->AddService(host->operations);
+    ASSIGN_OR_RETURN(host->bound, host->server->Start());
+    std::string advertise = Or(config.String("mesh.advertise"), host->bound);
+    ASSIGN_OR_RETURN(
+        auto reg,
+        host->registry->Register(mesh::Endpoint{
+            std::string(gateway::OperationsService::kIdentity), host->instance, advertise, NEOSL_VERSION, true, {}}));
+    host->registrations.push_back(std::move(reg));
+    return host;
+  }
   auto client = std::make_unique<mesh::MeshClient>(ClientOptionsFor(config, role, *attestation), *host->registry,
                                                    Channels(config, files), clock, random);
   if (role == "echo") {

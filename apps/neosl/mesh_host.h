@@ -33,6 +33,9 @@ namespace neosl::services::secrets {
 class AuditSigner;
 class AuditLog;
 }  // namespace neosl::services::secrets
+namespace neosl::gateway {
+class OperationsService;
+}
 namespace neosl::services {
 class RandomService;
 class OracleService;
@@ -56,7 +59,7 @@ struct MeshHost {
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<mesh::CertRotator> rotator;
   std::unique_ptr<mesh::Pipeline> pipeline;
-  std::unique_ptr<mesh::MeshServer> server;  // null in role gateway
+  std::unique_ptr<mesh::MeshServer> server;
   // The clients of the identities in this process: the gateway's, and each service's own.
   std::unique_ptr<mesh::MeshClient> gateway_client;
   std::vector<std::unique_ptr<mesh::MeshClient>> service_clients;
@@ -79,6 +82,9 @@ struct MeshHost {
   // its own identity's client (functions, the gas bank, the price feed).
   std::unique_ptr<AutomationParts> automation;
   mesh::MeshClient* automation_client = nullptr;
+  // The gateway's operations for the services (roles all and gateway), among `services`: serve
+  // attaches the operations once it has built them.
+  gateway::OperationsService* operations = nullptr;
   std::vector<std::unique_ptr<mesh::Registration>> registrations;
   std::string bound;  // the gRPC address of a service role
 

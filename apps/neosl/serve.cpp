@@ -34,6 +34,7 @@
 #include "gateway/auth.h"
 #include "gateway/gateway.h"
 #include "gateway/grpc_routes.h"
+#include "gateway/operations_service.h"
 #include "gateway/routes.h"
 #include "gateway/server.h"
 #include "gateway/ws_hub.h"
@@ -82,6 +83,7 @@ StatusOr<gateway::OperationsOptions> OperationsOptionsFromConfig(const Config& c
   const int64_t max_backoff = config.Int("operations.webhook_max_backoff_ms");
   const int64_t retry_for = config.Int("operations.webhook_retry_for_ms");
   const int64_t timeout = config.Int("operations.webhook_timeout_ms");
+  const int64_t poll = config.Int("operations.stream_poll_ms"), orphan = config.Int("operations.orphan_after_ms");
   if (threads < 1 || threads > 1024 || queued < 1) {
     return InvalidArgumentError("operations.threads must be 1 to 1024 and operations.max_queued at least 1");
   }
@@ -90,6 +92,13 @@ StatusOr<gateway::OperationsOptions> OperationsOptionsFromConfig(const Config& c
         "operations.webhook_backoff_ms must be at least 1 and at most webhook_max_backoff_ms, webhook_retry_for_ms "
         "not negative, webhook_timeout_ms 100 to 30000");
   }
+  if (poll < 10 || poll > 60'000 || orphan < 0 || (orphan > 0 && orphan < 1'000)) {
+    return InvalidArgumentError(
+        "operations.stream_poll_ms must be 10 to 60000, and operations.orphan_after_ms 0 (never adopt) or at least "
+        "1000");
+  }
+  o.stream_poll = std::chrono::milliseconds(poll);
+  o.orphan_after = std::chrono::milliseconds(orphan);
   o.threads = int(threads);
   o.max_queued = size_t(queued);
   o.allow_http_webhooks = config.Bool("operations.allow_http_webhooks");
@@ -365,6 +374,16 @@ int RunServe(const ServeFlags& flags) {
   operations_options->webhook_key = std::move(*webhook_key);
   gateway::OperationStore operation_store(*store, clock);
   gateway::Operations operations(operation_store, random, clock, std::move(*operations_options));
+  // The same operations for the services, over the mesh (operations_service.h), until they stop.
+  if (mesh->operations) mesh->operations->Attach(&operations);
+  struct DetachOperations {
+    gateway::Operations& ops;
+    std::unique_ptr<MeshHost>& mesh;
+    ~DetachOperations() {
+      ops.Stop();  // ends the waits, so that Detach does not wait for them
+      if (mesh && mesh->operations) mesh->operations->Detach();
+    }
+  } detach_operations{operations, mesh};
   gateway::RegisterMeshRoutes(gw, *mesh->gateway_client, gateway::BuiltinMeshRoutes(), &operations);
   operations.RegisterRoutes(gw);
   // GET /v1/ws: subscriptions over one WebSocket, each a server stream of a service (docs/api.md).
@@ -385,6 +404,9 @@ int RunServe(const ServeFlags& flags) {
       "your oracle requests as they finish (those made with async, and any other), each the same body as GET "
       "/v1/oracle/requests/{id}. Params: `service` (\"oracle\"), optional `request_id` (the stream then ends after "
       "that request).");
+  ws.RegisterChannel("operations", gateway::Role::kViewer, operations.Channel(),
+                     "your asynchronous operations as each ends, each the same body as GET /v1/operations/{id}. "
+                     "Params: optional `operation_id` (its end, at once if it has ended; the stream then ends).");
   if (config.Bool("pricefeed.enabled")) {  // here (role all) or in a pricefeed process (role gateway)
     ws.RegisterChannel(
         "prices", gateway::Role::kViewer,
@@ -443,7 +465,8 @@ int RunServe(const ServeFlags& flags) {
   bool drained = server.Drain(std::chrono::milliseconds(config.Int("gateway.drain_timeout_ms")));
   server.Stop();
   operations.Stop();  // the running ones end; the queued stay pending for the next start
-  replica.reset();    // the singletons, then the lease, handed over at once
+  if (mesh->operations) mesh->operations->Detach();
+  replica.reset();  // the singletons, then the lease, handed over at once
   mesh->Stop(std::chrono::milliseconds(config.Int("mesh.drain_ms")));
   mesh.reset();
   if (chain.devchain) chain.devchain->Stop();

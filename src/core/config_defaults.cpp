@@ -48,6 +48,8 @@ operations:                   # asynchronous calls: 202 and an operation (docs/a
   webhook_max_backoff_ms: 3600000 # … up to this
   webhook_retry_for_ms: 86400000  # retried for this long after the first attempt, then failed
   webhook_timeout_ms: 10000   # one delivery attempt
+  stream_poll_ms: 500         # the ws `operations` channel sees other replicas' ends within this
+  orphan_after_ms: 30000      # a gateway silent this long is gone: its unfinished work is adopted (0: never)
 
 store:
   driver: sqlite              # sqlite (embedded, one host) | postgres (shared by scale-out replicas)
@@ -263,7 +265,7 @@ mesh:
   # in-process channel. gateway | echo: one role per process, gRPC over mutual TLS between them,
   # found through the registry (docs/mesh.md). `neosl serve --role` sets this too.
   role: all
-  listen: "127.0.0.1:0"       # gRPC address of a service role; port 0 picks one (see <data>/listen.addr)
+  listen: "127.0.0.1:0"       # gRPC address of a service role or the gateway; port 0 picks one
   advertise: ""               # the address peers dial; empty: the bound address
   instance: ""                # this instance's id; empty: <role>-<random>
   insecure: false             # plaintext gRPC between processes: benchmarks only, no authentication

@@ -38,6 +38,16 @@ StatusOr<OperationRecord> ReadOperation(const store::Row& row) {
   return op;
 }
 
+StatusOr<std::vector<OperationRecord>> ReadOperations(const std::vector<store::Row>& rows) {
+  std::vector<OperationRecord> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    ASSIGN_OR_RETURN(OperationRecord op, ReadOperation(row));
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
 // The end of an operation makes its webhook's delivery due at once (one parameter: now).
 constexpr std::string_view kDeliveryDue =
     "webhook_state = CASE WHEN webhook_url = '' THEN '' ELSE 'pending' END, "
@@ -207,27 +217,15 @@ StatusOr<std::vector<OperationRecord>> OperationStore::Unfinished(const std::str
                                                " FROM operations WHERE state IN ('pending', 'running') AND owner = ? "
                                                "ORDER BY created_at_ms, id",
                                            {owner}));
-  std::vector<OperationRecord> out;
-  out.reserve(rows.size());
-  for (const auto& row : rows) {
-    ASSIGN_OR_RETURN(OperationRecord op, ReadOperation(row));
-    out.push_back(std::move(op));
-  }
-  return out;
+  return ReadOperations(rows);
 }
 
-StatusOr<std::vector<OperationRecord>> OperationStore::DueDeliveries(const std::string& owner, int64_t now_ms,
-                                                                     size_t limit) {
+StatusOr<std::vector<OperationRecord>> OperationStore::PendingDeliveries(const std::string& owner, size_t limit) {
   ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT " + std::string(kColumns) +
                                                " FROM operations WHERE webhook_state = 'pending' AND owner = ? "
-                                               "AND webhook_next_at_ms <= ? ORDER BY webhook_next_at_ms, id LIMIT ?",
-                                           {owner, now_ms, static_cast<int64_t>(limit)}));
-  std::vector<OperationRecord> out;
-  for (const auto& row : rows) {
-    ASSIGN_OR_RETURN(OperationRecord op, ReadOperation(row));
-    out.push_back(std::move(op));
-  }
-  return out;
+                                               "ORDER BY webhook_next_at_ms, id LIMIT ?",
+                                           {owner, static_cast<int64_t>(limit)}));
+  return ReadOperations(rows);
 }
 
 Status OperationStore::RecordDelivery(const std::string& id, const DeliveryAttempt& attempt,
@@ -268,12 +266,62 @@ StatusOr<std::vector<DeliveryAttempt>> OperationStore::Deliveries(const std::str
   return out;
 }
 
-StatusOr<std::optional<int64_t>> OperationStore::NextDelivery(const std::string& owner) {
-  ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT MIN(webhook_next_at_ms) FROM operations WHERE webhook_state = "
-                                           "'pending' AND owner = ?",
-                                           {owner}));
-  if (rows.empty()) return std::optional<int64_t>();
-  return rows[0].OptionalInt(0);
+StatusOr<std::vector<OperationRecord>> OperationStore::FinishedAfter(const std::string& account, int64_t after_ms,
+                                                                     const std::string& after_id, size_t limit) {
+  ASSIGN_OR_RETURN(auto rows,
+                   store_.Query("SELECT " + std::string(kColumns) +
+                                    " FROM operations WHERE account_id = ? AND finished_at_ms IS NOT NULL AND "
+                                    "(finished_at_ms > ? OR (finished_at_ms = ? AND id > ?)) "
+                                    "ORDER BY finished_at_ms, id LIMIT ?",
+                                {account, after_ms, after_ms, after_id, static_cast<int64_t>(limit)}));
+  return ReadOperations(rows);
+}
+
+Status OperationStore::Heartbeat(const std::string& owner) {
+  return store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    return tx
+        .Exec(
+            "INSERT INTO operation_owners (owner, seen_at_ms) VALUES (?, ?) "
+            "ON CONFLICT (owner) DO UPDATE SET seen_at_ms = excluded.seen_at_ms",
+            {owner, clock_.NowUnixMillis()})
+        .status();
+  });
+}
+
+StatusOr<std::vector<std::string>> OperationStore::SilentOwners(const std::string& me, int64_t before_ms) {
+  ASSIGN_OR_RETURN(auto rows, store_.Query("SELECT owner FROM operation_owners WHERE seen_at_ms < ? AND owner <> ? "
+                                           "ORDER BY seen_at_ms LIMIT 16",
+                                           {before_ms, me}));
+  std::vector<std::string> out;
+  for (const auto& row : rows) {
+    ASSIGN_OR_RETURN(std::string owner, row.Text(0));
+    out.push_back(std::move(owner));
+  }
+  return out;
+}
+
+StatusOr<std::vector<OperationRecord>> OperationStore::Adopt(const std::string& me, const std::string& gone,
+                                                             int64_t before_ms) {
+  std::vector<OperationRecord> adopted;
+  RETURN_IF_ERROR(store::RunInTransaction(store_, store::TxMode::kWrite, [&](store::Transaction& tx) -> Status {
+    adopted.clear();
+    ASSIGN_OR_RETURN(int64_t forgotten,
+                     tx.Exec("DELETE FROM operation_owners WHERE owner = ? AND seen_at_ms < ?", {gone, before_ms}));
+    if (forgotten == 0) return Status::Ok();  // adopted by another, or alive again
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT " + std::string(kColumns) +
+                                             " FROM operations WHERE state IN ('pending', 'running') AND owner = ? "
+                                             "ORDER BY created_at_ms, id",
+                                         {gone}));
+    ASSIGN_OR_RETURN(adopted, ReadOperations(rows));
+    for (OperationRecord& op : adopted) op.owner = me;
+    return tx
+        .Exec(
+            "UPDATE operations SET owner = ?, updated_at_ms = ? WHERE owner = ? AND "
+            "(state IN ('pending', 'running') OR webhook_state = 'pending')",
+            {me, clock_.NowUnixMillis(), gone})
+        .status();
+  }));
+  return adopted;
 }
 
 }  // namespace neosl::gateway

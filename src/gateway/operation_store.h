@@ -87,15 +87,30 @@ class OperationStore {
   StatusOr<std::vector<OperationRecord>> Unfinished(const std::string& owner);
 
   // Webhooks. Finish and Cancel make a delivery of an operation with a webhook due at once.
-  // Those of `owner` whose delivery is due at `now_ms`, soonest first.
-  StatusOr<std::vector<OperationRecord>> DueDeliveries(const std::string& owner, int64_t now_ms, size_t limit);
+  // The pending deliveries of `owner`, soonest due first (due or not: the first not yet due says
+  // how long the deliverer may wait).
+  StatusOr<std::vector<OperationRecord>> PendingDeliveries(const std::string& owner, size_t limit);
   // Records an attempt and what follows it: "delivered", "failed", or "pending" again at `next_at_ms`.
   Status RecordDelivery(const std::string& id, const DeliveryAttempt& attempt, std::string_view next_state,
                         std::optional<int64_t> next_at_ms);
   // An operation's attempts, in order.
   StatusOr<std::vector<DeliveryAttempt>> Deliveries(const std::string& id);
-  // The soonest due delivery of `owner` (nullopt: none pending).
-  StatusOr<std::optional<int64_t>> NextDelivery(const std::string& owner);
+
+  // The `operations` stream: the account's operations that ended after (`after_ms`, `after_id`),
+  // in the order they ended (finished_at_ms, then id), at most `limit`.
+  StatusOr<std::vector<OperationRecord>> FinishedAfter(const std::string& account, int64_t after_ms,
+                                                       const std::string& after_id, size_t limit);
+
+  // Owners. Each gateway records that it is alive (its heartbeat, table operation_owners); one
+  // not seen since `before_ms` is gone, and a live one adopts what it left.
+  Status Heartbeat(const std::string& owner);
+  // Owners other than `me` last seen before `before_ms`.
+  StatusOr<std::vector<std::string>> SilentOwners(const std::string& me, int64_t before_ms);
+  // If `gone` is still silent since `before_ms`, makes `me` the owner of its unfinished operations
+  // and pending deliveries, and forgets `gone`, in one transaction (of several gateways adopting
+  // at once, one wins); the adopted unfinished operations, oldest first. None when another
+  // gateway adopted first or `gone` came back.
+  StatusOr<std::vector<OperationRecord>> Adopt(const std::string& me, const std::string& gone, int64_t before_ms);
 
  private:
   store::Store& store_;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -137,6 +138,11 @@ struct Operations::Impl {
   struct Kind {
     Handler handler;  // the route's own
     bool resumable = false;
+    // What Start needs to make the request a REST caller would have made.
+    std::string method, path;
+    Role role = Role::kOwner;
+    SchemaPtr request;  // the route's own body schema (without async, webhook_url)
+    std::function<bool(const json::value&)> withhold;
   };
 
   OperationStore& store;
@@ -155,6 +161,32 @@ struct Operations::Impl {
   std::condition_variable delivery_cv;  // a delivery may be due
   bool delivery_due = false;
   std::thread deliverer;
+  std::condition_variable housekeeping_cv;  // an operation ended, or a watch began
+  std::condition_variable ended_cv;         // an operation ended here (Wait)
+  bool ended = false;
+  bool recovered = false;  // Recover ran: adopting others' operations may begin
+  bool beat_now = false;   // Recover ran: look for silent owners at once
+  std::thread housekeeper;
+
+  // A subscription of the `operations` channel.
+  struct Watch {
+    std::string account;
+    std::string operation_id;  // "": every operation of the account
+    std::shared_ptr<WsEmitter> emitter;
+    int64_t since_ms = 0;  // ends from the subscription on
+    // Ends sent in the last kLateMargin before the latest, by id: a replica's end may be stored
+    // a little after a later one (commit order, clocks), so the margin is read again each time.
+    std::map<std::string, int64_t> sent;
+    int64_t latest_ms = 0;
+    bool over = false;
+  };
+  static constexpr int64_t kLateMargin = 10'000;
+  static constexpr size_t kWatchPage = 200;
+  // Guards the watches; held while their emitters are called, so that a subscription's handle,
+  // which takes it to leave, returns only once no call for it is running.
+  std::mutex watch_mu;
+  std::map<uint64_t, Watch> watches;
+  uint64_t next_watch = 0;
 
   Impl(OperationStore& s, RandomSource& r, const Clock& c, OperationsOptions o)
       : store(s), random(r), clock(c), options(std::move(o)) {}
@@ -162,19 +194,213 @@ struct Operations::Impl {
   void Start() {
     for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back([this] { Work(); });
     if (options.fetcher) deliverer = std::thread([this] { Deliver(); });
+    housekeeper = std::thread([this] { Housekeep(); });
   }
 
   void Stop() {
     {
       std::lock_guard lock(mu);
-      if (stopping && threads.empty() && !deliverer.joinable()) return;
+      if (stopping && threads.empty() && !deliverer.joinable() && !housekeeper.joinable()) return;
       stopping = true;
     }
     cv.notify_all();
     delivery_cv.notify_all();
+    housekeeping_cv.notify_all();
+    ended_cv.notify_all();
     for (auto& t : threads) t.join();
     threads.clear();
     if (deliverer.joinable()) deliverer.join();
+    if (housekeeper.joinable()) housekeeper.join();
+    std::lock_guard lock(watch_mu);
+    for (auto& [key, w] : watches) {
+      if (!w.over) w.emitter->End(UnavailableError("the gateway is shutting down"));
+      w.over = true;
+    }
+  }
+
+  // A pending operation cancelled by `by` (a key id, or service:<identity>).
+  StatusOr<OperationRecord> Cancel(const std::string& account, const std::string& id, const std::string& by) {
+    const std::string error = json::serialize(ErrorObject(CancelledError("cancelled by " + by + " before it began")));
+    ASSIGN_OR_RETURN(OperationRecord op, store.Cancel(account, id, error));
+    if (!op.webhook_url.empty()) DeliveryDue();
+    Ended();
+    return op;
+  }
+
+  // An operation ended here (or a watch began): the watches look at once.
+  void Ended() {
+    {
+      std::lock_guard lock(mu);
+      ended = true;
+    }
+    housekeeping_cv.notify_all();
+    ended_cv.notify_all();
+  }
+
+  // ---- the housekeeper: heartbeats, adoption, the `operations` channel ----
+
+  void Housekeep() {
+    const auto beat_every = std::max(std::chrono::milliseconds(100), options.orphan_after / 6);
+    auto next_beat = clock.SteadyNow();
+    bool beat = true;
+    for (;;) {
+      if (beat || clock.SteadyNow() >= next_beat) {
+        Beat();
+        next_beat = clock.SteadyNow() + beat_every;
+      }
+      ServeWatches();
+      std::unique_lock lock(mu);
+      const auto until_beat = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - clock.SteadyNow());
+      housekeeping_cv.wait_for(lock, std::clamp(until_beat, std::chrono::milliseconds(1), options.stream_poll),
+                               [&] { return stopping || ended || beat_now; });
+      ended = false;
+      beat = std::exchange(beat_now, false);
+      if (stopping) return;
+    }
+  }
+
+  // Says this gateway is alive; adopts what silent ones left (once Recover has run).
+  void Beat() {
+    if (Status s = store.Heartbeat(options.owner); !s.ok()) {
+      log::Warn("operations heartbeat not stored", {{"error", s.ToString()}});
+      return;
+    }
+    {
+      std::lock_guard lock(mu);
+      if (!recovered || options.orphan_after.count() <= 0) return;
+    }
+    const int64_t before = clock.NowUnixMillis() - options.orphan_after.count();
+    auto silent = store.SilentOwners(options.owner, before);
+    if (!silent.ok()) {
+      log::Warn("operation owners not read", {{"error", silent.status().ToString()}});
+      return;
+    }
+    for (const std::string& gone : *silent) {
+      auto adopted = store.Adopt(options.owner, gone, before);
+      if (!adopted.ok()) {
+        log::Warn("operations not adopted", {{"from", gone}, {"error", adopted.status().ToString()}});
+        continue;
+      }
+      size_t resumed = 0, failed = 0;
+      for (const OperationRecord& op : *adopted) {
+        if (Status s = Resume(op, "the gateway that ran it (" + gone + ") stopped while it ran", &resumed, &failed);
+            !s.ok()) {
+          log::Warn("adopted operation not resumed", {{"operation", op.id}, {"error", s.ToString()}});
+        }
+      }
+      log::Info("operations adopted", {{"from", gone}, {"resumed", resumed}, {"failed", failed}});
+      DeliveryDue();  // its deliveries are ours now too
+    }
+  }
+
+  // A pending operation runs (again); a running one runs again when its kind is resumable, and
+  // otherwise fails ABORTED, `why`.
+  Status Resume(const OperationRecord& op, const std::string& why, size_t* resumed, size_t* failed) {
+    bool resumable = false;
+    {
+      std::lock_guard lock(mu);
+      auto it = kinds.find(op.kind);
+      resumable = it != kinds.end() && it->second.resumable;
+    }
+    if (op.state == OperationState::kRunning && !resumable) {
+      Status aborted = AbortedError(why + "; " + op.kind +
+                                    " is not run twice, since what it did may not be undoable: check its effects "
+                                    "(GET the resource) and call again");
+      RETURN_IF_ERROR(store.Finish(op.id, OperationState::kFailed, HttpStatusFor(aborted.code()), "",
+                                   json::serialize(ErrorObject(aborted))));
+      *failed += 1;
+      if (!op.webhook_url.empty()) DeliveryDue();
+      Ended();
+      return Status::Ok();
+    }
+    if (op.state == OperationState::kRunning) RETURN_IF_ERROR(store.Requeue(op.id));
+    Enqueue(op.id);
+    *resumed += 1;
+    return Status::Ok();
+  }
+
+  // Sends each watch the ends it has not had. The store is read without the watches' lock, so
+  // that a subscription leaving never waits for a query.
+  void ServeWatches() {
+    std::map<std::string, int64_t> accounts;                       // account → read ends from
+    std::map<uint64_t, std::pair<std::string, std::string>> ones;  // key → (account, operation id)
+    {
+      std::lock_guard lock(watch_mu);
+      for (const auto& [key, w] : watches) {
+        if (w.over) continue;
+        if (!w.operation_id.empty()) {
+          ones.emplace(key, std::pair(w.account, w.operation_id));
+          continue;
+        }
+        const int64_t from = std::max(w.since_ms, w.latest_ms - kLateMargin);
+        auto [it, fresh] = accounts.emplace(w.account, from);
+        if (!fresh) it->second = std::min(it->second, from);
+      }
+    }
+    std::map<std::string, std::vector<OperationRecord>> ends;
+    for (const auto& [account, from] : accounts) {
+      std::vector<OperationRecord>& out = ends[account];
+      // Page by page, each after the last end of the one before.
+      int64_t after_ms = from - 1;
+      std::string after_id;
+      for (;;) {
+        auto page = store.FinishedAfter(account, after_ms, after_id, kWatchPage);
+        if (!page.ok()) {
+          log::Warn("operation ends not read", {{"error", page.status().ToString()}});
+          break;
+        }
+        const bool full = page->size() == kWatchPage;
+        if (full) {
+          after_ms = page->back().finished_at_ms.value_or(after_ms);
+          after_id = page->back().id;
+        }
+        for (OperationRecord& op : *page) out.push_back(std::move(op));
+        if (!full) break;
+      }
+    }
+    std::map<uint64_t, StatusOr<OperationRecord>> looked;
+    for (const auto& [key, one] : ones) looked.emplace(key, store.Get(one.first, one.second));
+
+    std::lock_guard lock(watch_mu);
+    for (auto& [key, w] : watches) {
+      if (w.over) continue;
+      if (auto it = looked.find(key); it != looked.end()) {
+        Answer(w, it->second);
+        continue;
+      }
+      auto it = ends.find(w.account);
+      if (it == ends.end()) continue;  // subscribed since the reads
+      Offer(w, it->second);
+      const int64_t keep_from = w.latest_ms - kLateMargin;
+      std::erase_if(w.sent, [&](const auto& kv) { return kv.second < keep_from; });
+    }
+  }
+
+  void Offer(Watch& w, const std::vector<OperationRecord>& ends) {
+    // Below the margin `sent` no longer remembers: those were sent, or were too late to be.
+    const int64_t floor = std::max(w.since_ms, w.latest_ms - kLateMargin);
+    for (const OperationRecord& op : ends) {
+      if (w.over) return;
+      const int64_t at = op.finished_at_ms.value_or(0);
+      if (at < floor || w.sent.contains(op.id)) continue;
+      w.sent.emplace(op.id, at);
+      w.latest_ms = std::max(w.latest_ms, at);
+      if (!w.emitter->Event(RenderOperation(op))) w.over = true;
+    }
+  }
+
+  // One operation's watch, with what the store said of it.
+  void Answer(Watch& w, const StatusOr<OperationRecord>& op) {
+    if (!op.ok()) {
+      if (op.status().code() == StatusCode::kNotFound) {
+        w.emitter->End(op.status());
+        w.over = true;
+      }
+      return;  // the store is down: the next look may see it
+    }
+    if (!IsFinal(op->state)) return;
+    w.over = true;
+    if (w.emitter->Event(RenderOperation(*op))) w.emitter->End(Status::Ok());
   }
 
   void DeliveryDue() {
@@ -294,28 +520,34 @@ struct Operations::Impl {
   }
 
   // The deliverer: what is due, then a wait until the next is (at most a second: another replica
-  // or a restart may have made one due), or until an operation ends.
+  // or a restart may have made one due), or until an operation ends. One query a round.
   void Deliver() {
+    constexpr size_t kRound = 16;
     for (;;) {
-      auto due = store.DueDeliveries(options.owner, clock.NowUnixMillis(), 16);
-      if (due.ok()) {
-        for (const OperationRecord& op : *due) {
+      auto pending = store.PendingDeliveries(options.owner, kRound);
+      size_t delivered = 0;
+      std::chrono::milliseconds wait(1000);
+      if (pending.ok()) {
+        for (const OperationRecord& op : *pending) {
+          const int64_t now = clock.NowUnixMillis();
+          const int64_t due = op.webhook_next_at_ms.value_or(now);
+          if (due > now) {  // soonest first: the rest are later still
+            wait = std::min(wait, std::chrono::milliseconds(due - now));
+            break;
+          }
           {
             std::lock_guard lock(mu);
             if (stopping) return;
           }
           DeliverOne(op);
+          delivered += 1;
         }
       } else {
-        log::Warn("webhook deliveries not read", {{"error", due.status().ToString()}});
-      }
-      std::chrono::milliseconds wait(1000);
-      if (auto next = store.NextDelivery(options.owner); next.ok() && next->has_value()) {
-        wait =
-            std::clamp(std::chrono::milliseconds(**next - clock.NowUnixMillis()), std::chrono::milliseconds(0), wait);
+        log::Warn("webhook deliveries not read", {{"error", pending.status().ToString()}});
       }
       std::unique_lock lock(mu);
-      if (due.ok() && due->size() == 16) continue;  // more are due
+      if (stopping) return;
+      if (delivered == kRound) continue;  // more may be due
       delivery_cv.wait_for(lock, wait, [&] { return stopping || delivery_due; });
       delivery_due = false;
       if (stopping) return;
@@ -350,6 +582,16 @@ struct Operations::Impl {
   // Accepts the request as a pending operation: 202 with it.
   StatusOr<Reply> Accept(const std::string& kind, RequestContext& ctx, const std::string& body, bool preferred,
                          bool withhold, const std::string& webhook_url) {
+    ASSIGN_OR_RETURN(OperationRecord op, Enter(kind, ctx, body, withhold, webhook_url));
+    Reply reply = Reply::Json(RenderOperation(op), 202);
+    reply.headers.emplace_back("location", "/v1/operations/" + op.id);
+    if (preferred) reply.headers.emplace_back("preference-applied", "respond-async");
+    return reply;
+  }
+
+  // Stores the request as a pending operation and queues it.
+  StatusOr<OperationRecord> Enter(const std::string& kind, const RequestContext& ctx, const std::string& body,
+                                  bool withhold, const std::string& webhook_url) {
     if (!ctx.principal) return InternalError("an asynchronous route without a caller");
     if (!webhook_url.empty()) RETURN_IF_ERROR(CheckWebhook(webhook_url));
     {
@@ -378,11 +620,8 @@ struct Operations::Impl {
       return inserted;
     }
     Enqueue(op.id);
-    log::Info("operation accepted", {{"operation", op.id}, {"kind", kind}});
-    Reply reply = Reply::Json(RenderOperation(op), 202);
-    reply.headers.emplace_back("location", "/v1/operations/" + op.id);
-    if (preferred) reply.headers.emplace_back("preference-applied", "respond-async");
-    return reply;
+    log::Info("operation accepted", {{"operation", op.id}, {"kind", kind}, {"key", ctx.principal->key.str()}});
+    return op;
   }
 
   void Run(const std::string& id) {
@@ -414,6 +653,7 @@ struct Operations::Impl {
       return;
     }
     if (!op.webhook_url.empty()) DeliveryDue();
+    Ended();
     log::Info("operation finished",
               {{"operation", id}, {"kind", op.kind}, {"ok", reply.ok()}, {"attempt", op.attempts}});
   }
@@ -494,6 +734,7 @@ size_t Operations::in_flight() const {
 Route Operations::Asynchronous(Route route, bool resumable, std::function<bool(const json::value&)> withhold) {
   // A body that has an "async" of its own keeps it; the caller then asks with Prefer alone.
   const bool own_async_field = route.request && route.request->HasProperty(kAsyncField);
+  const SchemaPtr original_request = route.request;
   if (route.request && !own_async_field) {
     route.request =
         WithProperty(route.request, Property{std::string(kAsyncField),
@@ -521,7 +762,8 @@ Route Operations::Asynchronous(Route route, bool resumable, std::function<bool(c
                                   : ". A restart fails it (ABORTED) if it was interrupted while running.");
   {
     std::lock_guard lock(impl_->mu);
-    impl_->kinds[route.operation_id] = Impl::Kind{route.handler, resumable};
+    impl_->kinds[route.operation_id] =
+        Impl::Kind{route.handler, resumable, route.method, route.path, route.role, original_request, withhold};
   }
   std::weak_ptr<Impl> weak = impl_;
   Handler inner = route.handler;
@@ -623,11 +865,8 @@ void Operations::RegisterRoutes(Gateway& gateway) {
       weak, "DELETE", "/v1/operations/{id}", "CancelOperation",
       "Cancel an operation that has not begun (one running is not stopped: 400 FAILED_PRECONDITION)", Role::kInvoker,
       operation, [](Impl& impl, RequestContext& ctx) -> StatusOr<Reply> {
-        const std::string error = json::serialize(
-            ErrorObject(CancelledError("cancelled by " + ctx.principal->key.str() + " before it began")));
         ASSIGN_OR_RETURN(OperationRecord op,
-                         impl.store.Cancel(ctx.principal->account.str(), ctx.PathParam("id"), error));
-        if (!op.webhook_url.empty()) impl.DeliveryDue();
+                         impl.Cancel(ctx.principal->account.str(), ctx.PathParam("id"), ctx.principal->key.str()));
         return Reply::Json(RenderOperation(op));
       }));
 
@@ -670,31 +909,172 @@ void Operations::RegisterRoutes(Gateway& gateway) {
                       }));
 }
 
+namespace {
+
+// A path parameter as Start puts it into a target: ids and names only, nothing that would change
+// the path.
+bool IsPathValue(std::string_view v) {
+  if (v.empty() || v.size() > 128) return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.' || c == ':' || c == '~';
+  });
+}
+
+}  // namespace
+
+StatusOr<OperationRecord> Operations::Start(const StartRequest& request) {
+  Impl::Kind kind;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->kinds.find(request.kind);
+    if (it == impl_->kinds.end()) {
+      std::string known;
+      for (const auto& [name, k] : impl_->kinds) known += (known.empty() ? "" : ", ") + name;
+      return FieldViolationError("kind",
+                                 "'" + request.kind + "' is not a call that can be made asynchronous (" + known + ")");
+    }
+    kind = it->second;
+  }
+  if (!AccountId::IsWellFormed(request.account)) {
+    return PermissionDeniedError("an operation belongs to an account: the call carries none");
+  }
+  // The target, as the REST caller would have named it.
+  std::string target;
+  size_t used = 0;
+  for (size_t i = 0; i < kind.path.size();) {
+    if (kind.path[i] != '{') {
+      target += kind.path[i++];
+      continue;
+    }
+    const size_t close = kind.path.find('}', i);
+    const std::string name = kind.path.substr(i + 1, close - i - 1);
+    auto given = std::find_if(request.path_params.begin(), request.path_params.end(),
+                              [&](const auto& p) { return p.first == name; });
+    if (given == request.path_params.end()) {
+      return FieldViolationError("path_params", request.kind + " needs path parameter '" + name + "'");
+    }
+    if (!IsPathValue(given->second)) {
+      return FieldViolationError("path_params", "'" + name + "' must be 1 to 128 of letters, digits and _ - . : ~");
+    }
+    target += given->second;
+    used += 1;
+    i = close + 1;
+  }
+  if (used != request.path_params.size()) {
+    return FieldViolationError("path_params", request.kind + " takes only the parameters of " + kind.path);
+  }
+  json::value body;
+  if (!request.body.empty()) {
+    boost::system::error_code ec;
+    body = json::parse(request.body, ec);
+    if (ec) return FieldViolationError("body_json", "is not JSON: " + ec.message());
+  }
+  if (kind.request) {
+    if (body.is_null()) body = json::object();
+    RETURN_IF_ERROR(kind.request->Validate(body));
+  }
+  HttpRequest http;
+  http.method = kind.method;
+  http.target = target;
+  http.body = request.body;
+  Principal principal;
+  principal.account = AccountId(request.account);
+  principal.key = ApiKeyId("service:" + request.caller);
+  principal.roles = {kind.role};
+  RequestContext ctx{http, request.path_params, principal, body, request.trace_id};
+  const bool withhold = kind.withhold && body.is_object() && kind.withhold(body);
+  return impl_->Enter(request.kind, ctx, request.body, withhold, request.webhook_url);
+}
+
+StatusOr<OperationRecord> Operations::Get(const std::string& account, const std::string& id) {
+  return impl_->store.Get(account, id);
+}
+
+StatusOr<std::vector<OperationRecord>> Operations::List(const std::string& account, size_t limit,
+                                                        const std::string& token, std::string* next_token) {
+  return impl_->store.List(account, limit, token, next_token);
+}
+
+StatusOr<OperationRecord> Operations::Cancel(const std::string& account, const std::string& id, const std::string& by) {
+  return impl_->Cancel(account, id, by);
+}
+
+StatusOr<OperationRecord> Operations::Wait(const std::string& account, const std::string& id,
+                                           std::chrono::milliseconds timeout) {
+  const auto deadline = impl_->clock.SteadyNow() + timeout;
+  for (;;) {
+    ASSIGN_OR_RETURN(OperationRecord op, impl_->store.Get(account, id));
+    const auto now = impl_->clock.SteadyNow();
+    if (IsFinal(op.state) || now >= deadline) return op;
+    // Woken by an end here; another replica's is seen at the next look.
+    std::unique_lock lock(impl_->mu);
+    if (impl_->stopping) return UnavailableError("the gateway is shutting down");
+    impl_->ended_cv.wait_for(lock, std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
+                                            impl_->options.stream_poll));
+  }
+}
+
 Status Operations::Recover() {
   ASSIGN_OR_RETURN(auto unfinished, impl_->store.Unfinished(impl_->options.owner));
   size_t resumed = 0, failed = 0;
   for (const OperationRecord& op : unfinished) {
-    bool resumable = false;
-    {
-      std::lock_guard lock(impl_->mu);
-      auto it = impl_->kinds.find(op.kind);
-      resumable = it != impl_->kinds.end() && it->second.resumable;
-    }
-    if (op.state == OperationState::kRunning && !resumable) {
-      Status why = AbortedError("the gateway restarted while the operation ran; " + op.kind +
-                                " is not run twice, since what it did may not be undoable: check its effects "
-                                "(GET the resource) and call again");
-      RETURN_IF_ERROR(impl_->store.Finish(op.id, OperationState::kFailed, HttpStatusFor(why.code()), "",
-                                          json::serialize(ErrorObject(why))));
-      failed += 1;
-      continue;
-    }
-    if (op.state == OperationState::kRunning) RETURN_IF_ERROR(impl_->store.Requeue(op.id));
-    impl_->Enqueue(op.id);
-    resumed += 1;
+    RETURN_IF_ERROR(impl_->Resume(op, "the gateway restarted while the operation ran", &resumed, &failed));
   }
   if (resumed + failed > 0) log::Info("operations recovered", {{"resumed", resumed}, {"failed", failed}});
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->recovered = true;
+    impl_->beat_now = true;
+  }
+  impl_->housekeeping_cv.notify_all();
   return Status::Ok();
+}
+
+namespace {
+
+// A subscription of the `operations` channel: leaving takes the watch out, after any call for it.
+class OperationsSubscription final : public WsSubscription {
+ public:
+  OperationsSubscription(std::weak_ptr<Operations::Impl> impl, uint64_t key) : impl_(std::move(impl)), key_(key) {}
+  ~OperationsSubscription() override;
+
+ private:
+  std::weak_ptr<Operations::Impl> impl_;
+  uint64_t key_;
+};
+
+}  // namespace
+
+WsChannelFactory Operations::Channel() {
+  SchemaPtr params = Object({{"operation_id", String().Length(1, 64).Describe("only this operation")}});
+  std::weak_ptr<Impl> weak = impl_;
+  return [weak, params](const WsSubscriber& subscriber, const json::object& given,
+                        std::shared_ptr<WsEmitter> emitter) -> StatusOr<std::unique_ptr<WsSubscription>> {
+    RETURN_IF_ERROR(params->Validate(given));
+    auto impl = weak.lock();
+    if (!impl) return UnavailableError("the gateway is shutting down");
+    Impl::Watch w;
+    w.account = subscriber.principal.account.str();
+    w.operation_id = Str(given, "operation_id");
+    w.emitter = std::move(emitter);
+    w.since_ms = impl->clock.NowUnixMillis();
+    uint64_t key = 0;
+    {
+      std::lock_guard lock(impl->watch_mu);
+      key = impl->next_watch++;
+      impl->watches.emplace(key, std::move(w));
+    }
+    impl->Ended();  // an operation_id that has ended is answered at once
+    return std::unique_ptr<WsSubscription>(std::make_unique<OperationsSubscription>(weak, key));
+  };
+}
+
+OperationsSubscription::~OperationsSubscription() {
+  if (auto impl = impl_.lock()) {
+    std::lock_guard lock(impl->watch_mu);
+    impl->watches.erase(key_);
+  }
 }
 
 }  // namespace neosl::gateway

@@ -13,7 +13,8 @@
 // gateway (its `owner` id) accepted, and every running one whose route is resumable (safe to run
 // twice: a read, or a write keyed by the operation). A running operation whose route is not
 // resumable (a function invocation: what it fetched or sent cannot be taken back) fails
-// ABORTED, saying so.
+// ABORTED, saying so. An owner that stays silent (its process gone for good, or a pod moved with
+// a new instance id) has its unfinished operations adopted by a live gateway, under the same rules.
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -31,6 +34,7 @@
 #include "core/status.h"
 #include "gateway/gateway.h"
 #include "gateway/operation_store.h"
+#include "gateway/ws_channel.h"
 
 namespace neosl::net {
 class Fetcher;
@@ -58,6 +62,14 @@ struct OperationsOptions {
   std::chrono::milliseconds webhook_max_backoff{3'600'000};
   std::chrono::milliseconds webhook_retry_for{86'400'000};
   std::chrono::milliseconds webhook_timeout{10'000};
+
+  // The `operations` WebSocket channel looks for ends at least this often (those of this gateway
+  // are pushed at once; another replica's are seen here within it).
+  std::chrono::milliseconds stream_poll{500};
+  // A gateway records that it is alive every orphan_after / 6. One silent for orphan_after is
+  // gone: a live one adopts its unfinished operations and pending deliveries (a rescheduled pod
+  // comes back with a new instance id). 0: never adopt.
+  std::chrono::milliseconds orphan_after{30'000};
 };
 
 // An account's webhook signing secret ("whsec_" and 64 hex digits), from the platform's key.
@@ -87,7 +99,12 @@ class Operations {
                      std::function<bool(const boost::json::value& body)> withhold = nullptr);
   // GET /v1/operations, GET and DELETE /v1/operations/{id}, GET /v1/webhooks/secret.
   void RegisterRoutes(Gateway& gateway);
+  // The `operations` channel of GET /v1/ws (WsHub::RegisterChannel): the subscriber's account's
+  // operations as each ends, each the body of GET /v1/operations/{id}. Params: optional
+  // `operation_id` (that one's end, at once if it has ended, and the stream ends with it).
+  WsChannelFactory Channel();
   // What this owner left unfinished (see above). Call once, after the routes are registered.
+  // From then on this gateway also adopts what gateways gone silent left (orphan_after).
   Status Recover();
   // Stops taking operations and waits for the running ones; queued ones stay pending in the
   // store for the next start. Idempotent.
@@ -95,6 +112,26 @@ class Operations {
 
   // Operations accepted and not yet finished in this process (tests, metrics).
   size_t in_flight() const;
+
+  // The same operations for services (operations_service.h: the gRPC side).
+  struct StartRequest {
+    std::string kind;     // an asynchronous route's operationId
+    std::string account;  // for whom (the mesh call's account)
+    std::string caller;   // the calling service's identity: the operation's key is "service:<caller>"
+    std::vector<std::pair<std::string, std::string>> path_params;
+    std::string body;  // the route's request body ("" for none)
+    std::string webhook_url;
+    std::string trace_id;
+  };
+  // Accepts it as a REST call with "async": true would be: the body is checked against the
+  // route's schema first, and the handler runs with the route's least role.
+  StatusOr<OperationRecord> Start(const StartRequest& request);
+  StatusOr<OperationRecord> Get(const std::string& account, const std::string& id);
+  StatusOr<std::vector<OperationRecord>> List(const std::string& account, size_t limit, const std::string& token,
+                                              std::string* next_token);
+  StatusOr<OperationRecord> Cancel(const std::string& account, const std::string& id, const std::string& by);
+  // Returns once it is done, or when `timeout` passes (then as it is: check IsFinal), or at Stop.
+  StatusOr<OperationRecord> Wait(const std::string& account, const std::string& id, std::chrono::milliseconds timeout);
 
   struct Impl;
 

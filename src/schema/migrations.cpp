@@ -472,6 +472,17 @@ CREATE TABLE operation_deliveries (
   PRIMARY KEY (operation_id, attempt)
 );
 )sql"},
+      // Operations as they end, for the `operations` WebSocket channel (by account and finish);
+      // and the gateways that run them, each seen at its last heartbeat, so that a live one
+      // adopts the unfinished work of one gone for good (gateway/operation_store.h).
+      {15, "operation streams and owners",
+       R"sql(
+CREATE INDEX operations_by_finish ON operations(account_id, finished_at_ms, id);
+CREATE TABLE operation_owners (
+  owner      TEXT PRIMARY KEY,
+  seen_at_ms INTEGER NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

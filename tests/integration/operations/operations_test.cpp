@@ -2,7 +2,9 @@
 // that has not begun, and a restart that resumes or fails what was left (gateway/operations.h).
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "core/encoding.h"
 #include "crypto/hash.h"
 #include "integration/fixture.h"
+#include "integration/gateway_ws_fixture.h"
 #include "support/temp_dir.h"
 #include "unit/net/test_server.h"
 
@@ -37,7 +40,8 @@ std::string SlowSource(int ms) {
 
 class OperationsTest : public ServerTest {
  protected:
-  void Start(int threads = 4, const std::string& data_dir = "") {
+  void Start(int threads = 4, const std::string& data_dir = "",
+             std::vector<std::pair<std::string, std::string>> extra_env = {}) {
     ServerOptions options;
     // Webhooks may reach the test's receiver on loopback (and nothing else private), over http,
     // retried quickly.
@@ -45,6 +49,7 @@ class OperationsTest : public ServerTest {
         {"NEOSL_OPERATIONS_THREADS", std::to_string(threads)}, {"NEOSL_FUNCTIONS_WORKERS", "1"},
         {"NEOSL_NET_ALLOW_PRIVATE", "127.0.0.1/32"},           {"NEOSL_OPERATIONS_ALLOW_HTTP_WEBHOOKS", "true"},
         {"NEOSL_OPERATIONS_WEBHOOK_BACKOFF_MS", "100"},        {"NEOSL_OPERATIONS_WEBHOOK_RETRY_FOR_MS", "1500"}};
+    options.env.insert(options.env.end(), extra_env.begin(), extra_env.end());
     options.data_dir = data_dir;
     StartServer(options);
   }
@@ -231,6 +236,71 @@ TEST_F(OperationsTest, ARestartResumesWhatIsSafeToRunAgainAndFailsTheRest) {
   EXPECT_EQ(op.at("attempts").as_int64(), 2);
   EXPECT_EQ(op.at("result").at("message").as_string(), "resumed");
   server_->Stop();  // before dir_ goes
+}
+
+// A pod rescheduled with a new instance id (its instance.id gone) while it ran: the gateway that
+// comes up adopts what the silent one left, under the restart rules, once it has been silent for
+// operations.orphan_after_ms.
+TEST_F(OperationsTest, AGatewayThatComesBackAsAnotherAdoptsWhatTheSilentOneLeft) {
+  const std::string data_dir = dir_.File("data");
+  const std::vector<std::pair<std::string, std::string>> adopt_fast = {{"NEOSL_OPERATIONS_ORPHAN_AFTER_MS", "1000"}};
+  Start(/*threads=*/2, data_dir, adopt_fast);
+  const std::string fn = CreateFunction("slow", SlowSource(20'000));
+  ASSERT_FALSE(fn.empty());
+  const std::string invoke = Accepted(Send("POST", "/v1/functions/" + fn + "/invoke", R"({"async":true})"));
+  ASSERT_TRUE(WaitState(invoke, "running"));
+  const std::string echo = Accepted(Send("POST", "/v1/echo", R"({"message":"adopted","delay_ms":3000,"async":true})"));
+  ASSERT_TRUE(WaitState(echo, "running"));
+  std::string before;
+  {
+    std::ifstream id_file(data_dir + "/instance.id");
+    std::getline(id_file, before);
+  }
+  ASSERT_FALSE(before.empty());
+  server_->Stop(SIGKILL);
+  ASSERT_EQ(std::remove((data_dir + "/instance.id").c_str()), 0);
+  Start(/*threads=*/2, data_dir, adopt_fast);
+
+  json::object op = WaitDone(invoke);
+  EXPECT_EQ(op.at("state").as_string(), "failed");
+  EXPECT_EQ(op.at("error").at("code").as_string(), "ABORTED");
+  EXPECT_THAT(std::string(op.at("error").at("message").as_string()), HasSubstr(before));
+  op = WaitDone(echo);
+  EXPECT_EQ(op.at("state").as_string(), "succeeded") << json::serialize(op);
+  EXPECT_EQ(op.at("attempts").as_int64(), 2);
+  EXPECT_EQ(op.at("result").at("message").as_string(), "adopted");
+  server_->Stop();
+}
+
+// GET /v1/ws, channel `operations`: each end pushed as GET /v1/operations/{id} shows it.
+TEST_F(OperationsTest, TheOperationsChannelPushesEachEnd) {
+  Start();
+  using gateway::ws_test::WsClient;
+  auto ws = WsClient::Connect(server_->address(), WsClient::Options{.authorization = "Bearer " + admin_});
+  ASSERT_NE(ws, nullptr);
+  ws->SendText(R"({"op":"subscribe","id":"all","channel":"operations"})");
+  ASSERT_TRUE(ws->ReadUntil("subscribed", "all"));
+  const std::string id = Accepted(Send("POST", "/v1/echo", R"({"message":"pushed","async":true})"));
+  auto event = ws->ReadUntil("event", "all");
+  ASSERT_TRUE(event);
+  const json::object& data = event->at("data").as_object();
+  EXPECT_EQ(data.at("id").as_string(), id);
+  EXPECT_EQ(data.at("state").as_string(), "succeeded");
+  EXPECT_EQ(data.at("result").at("message").as_string(), "pushed");
+  auto got = Send("GET", "/v1/operations/" + id);
+  EXPECT_EQ(data.at("finished_at"), Json(got).at("finished_at"));
+
+  // One operation that has ended: its end at once, then the stream's.
+  ws->Send(json::object{
+      {"op", "subscribe"}, {"id", "one"}, {"channel", "operations"}, {"params", json::object{{"operation_id", id}}}});
+  event = ws->ReadUntil("event", "one");
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->at("data").at("id").as_string(), id);
+  EXPECT_TRUE(ws->ReadUntil("end", "one"));
+  ws->SendText(R"({"op":"subscribe","id":"none","channel":"operations","params":{"operation_id":"op_nope"}})");
+  auto error = ws->ReadUntil("error", "none");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(gateway::ws_test::ErrorCode(*error), "NOT_FOUND");
 }
 
 // Checks a delivery's Neosl-Signature as a receiver would: the HMAC over "<t>.<body>" with the

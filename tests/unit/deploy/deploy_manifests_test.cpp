@@ -215,9 +215,12 @@ TEST_P(BuildTest, PortsAndProbesMatchTheListenAddresses) {
       listens["http"] = "listen";
       serving = "http";
     } else {
-      listens["mesh"] = "mesh.listen";
       listens["metrics"] = "observability.listen";
       serving = "metrics";
+    }
+    // Every role but `all` (in-process) serves gRPC on the mesh: the gateway its operations.
+    if (c.role != "all") {
+      listens["mesh"] = "mesh.listen";
       auto advertise = ParseHostPort(c.Value("mesh.advertise"));
       if (!advertise || advertise->port != port_of("mesh") || advertise->host.empty() || IsLoopback(advertise->host) ||
           advertise->host == "0.0.0.0") {
