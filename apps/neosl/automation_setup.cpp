@@ -73,6 +73,8 @@ StatusOr<std::unique_ptr<services::AutomationService>> MakeAutomationService(
   limits.allow_http_webhooks = config.Bool("automation.allow_http");
   limits.zoneinfo_dir = zoneinfo;
   limits.max_tx_fee = max_tx_fee;
+  // A webhook to a private address is refused when the trigger is created, by the relay's rules.
+  limits.check_destination = [relay = enclave.relay](const std::string& host) { return relay->CheckDestination(host); };
   return std::make_unique<services::AutomationService>(pipeline, store, *parts->engine, clock, std::move(limits));
 }
 

@@ -23,6 +23,7 @@
 #include "gateway/json_text.h"
 #include "mesh/resilience.h"
 #include "net/fetcher.h"
+#include "net/webhook_url.h"
 
 namespace neosl::gateway {
 namespace json = boost::json;
@@ -31,7 +32,6 @@ namespace {
 
 constexpr std::string_view kAsyncField = "async";
 constexpr std::string_view kWebhookField = "webhook_url";
-constexpr size_t kMaxWebhookUrlBytes = 2048;
 
 // RFC 7240: Prefer is a comma-separated list of preferences, each possibly with parameters.
 bool PrefersAsync(const HttpRequest& request) {
@@ -413,62 +413,15 @@ struct Operations::Impl {
 
   // ---- webhooks ----
 
-  // An absolute https:// URL (http:// where allowed) with a host, no credentials, and a host
-  // the fetcher may reach; INVALID_ARGUMENT naming webhook_url otherwise.
+  // INVALID_ARGUMENT naming webhook_url unless it is a URL the deliverer may POST to
+  // (net/webhook_url.h).
   Status CheckWebhook(const std::string& url) const {
-    const std::string field(kWebhookField);
     if (!options.fetcher) return FailedPreconditionError("webhooks are not available on this gateway");
-    if (url.size() > kMaxWebhookUrlBytes) return FieldViolationError(field, "at most 2048 characters");
-    for (char c : url) {
-      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-        return FieldViolationError(field, "must be a URL without spaces or control characters");
-      }
-    }
-    std::string lower = url.substr(0, 8);
-    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-    size_t rest = 0;
-    if (lower.starts_with("https://")) {
-      rest = 8;
-    } else if (lower.starts_with("http://") && options.allow_http_webhooks) {
-      rest = 7;
-    } else {
-      return FieldViolationError(
-          field, options.allow_http_webhooks ? "must be an http:// or https:// URL" : "must be an https:// URL");
-    }
-    const std::string authority = url.substr(rest, url.find_first_of("/?#", rest) - rest);
-    if (authority.find('@') != std::string::npos) {
-      return FieldViolationError(field, "must not carry credentials (user:password@)");
-    }
-    std::string host = authority, port;
-    if (authority.starts_with("[")) {
-      const size_t close = authority.find(']');
-      if (close == std::string::npos) return FieldViolationError(field, "has an unclosed IPv6 literal");
-      host = authority.substr(0, close + 1);
-      if (close + 1 < authority.size()) {
-        if (authority[close + 1] != ':') return FieldViolationError(field, "has text after its IPv6 literal");
-        port = authority.substr(close + 2);
-      }
-    } else if (const size_t colon = authority.rfind(':'); colon != std::string::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-    }
-    if (host.empty() || host == "[]") return FieldViolationError(field, "must name a host");
-    if (!port.empty() || authority.ends_with(":")) {
-      int number = 0;
-      for (char c : port) number = (c >= '0' && c <= '9' && number <= 65535) ? number * 10 + (c - '0') : 65536;
-      if (number < 1 || number > 65535) return FieldViolationError(field, "has a bad port (1 to 65535)");
-    }
-    if (options.check_destination) {
-      Status reachable = options.check_destination(host);
-      if (reachable.code() == StatusCode::kPermissionDenied) {
-        return FieldViolationError(field, "points at a private address (" + std::string(reachable.message()) +
-                                              "); webhooks go to public hosts only");
-      }
-      if (!reachable.ok()) {
-        return FieldViolationError(field, "names a host that cannot be used: " + std::string(reachable.message()));
-      }
-    }
-    return Status::Ok();
+    net::WebhookUrlRules rules;
+    rules.allow_http = options.allow_http_webhooks;
+    rules.http_setting = "operations.allow_http_webhooks";
+    rules.check_destination = options.check_destination;
+    return net::CheckWebhookUrl(url, kWebhookField, rules);
   }
 
   void DeliverOne(const OperationRecord& op) {
@@ -748,7 +701,7 @@ Route Operations::Asynchronous(Route route, bool resumable, std::function<bool(c
         WithProperty(route.request,
                      Property{std::string(kWebhookField),
                               String()
-                                  .Length(1, int64_t(kMaxWebhookUrlBytes))
+                                  .Length(1, int64_t(net::kMaxWebhookUrlBytes))
                                   .Describe("with an asynchronous call: https:// URL the outcome is POSTed to, signed "
                                             "(Neosl-Signature), retried with backoff for a day"),
                               kOptional});

@@ -15,6 +15,7 @@
 #include "neo/account.h"
 #include "neo/contract_param.h"
 #include "neo/uint.h"
+#include "net/webhook_url.h"
 #include "services/automation/cron.h"
 #include "services/automation/tzif.h"
 
@@ -25,7 +26,6 @@ using ArgList = google::protobuf::RepeatedPtrField<automationpb::ContractArg>;
 
 constexpr size_t kMaxNameBytes = 64;
 constexpr size_t kMaxNeoNameBytes = 32;  // Neo's limit on method and notification names
-constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMaxHeaderValueBytes = 8192;
 constexpr int64_t kMaxIntervalMs = 366LL * 24 * 3600 * 1000;
 constexpr uint32_t kMaxChangeBps = 100'000;
@@ -280,49 +280,16 @@ Status ArgsFrom(const ArgList& in, const std::string& path, const SpecLimits& li
   return Status();
 }
 
-// An absolute https:// URL with a host and no credentials (http:// only where allowed). The
-// fetcher re-parses it at every call and applies its SSRF rules then.
-Status CheckWebhookUrl(const std::string& url, bool allow_http) {
+// The URL check the gateway's operation webhooks share (net/webhook_url.h), its message led by
+// the field's name as every message here is. The relay checks the host again at every attempt.
+Status CheckWebhookUrl(const std::string& url, const SpecLimits& limits) {
   const std::string field = "action.webhook.url";
-  if (url.empty() || url.size() > kMaxUrlBytes || HasControl(url) || url.find(' ') != std::string::npos) {
-    return Field(field, "must be an https:// URL of at most 2048 characters, without spaces");
-  }
-  const std::string lower = Lower(url.substr(0, 8));
-  size_t rest = 0;
-  if (lower.starts_with("https://")) {
-    rest = 8;
-  } else if (lower.starts_with("http://")) {
-    if (!allow_http)
-      return Field(field, "must be https:// (http:// is allowed only where automation.allow_http is set)");
-    rest = 7;
-  } else {
-    return Field(field, "must be an https:// URL");
-  }
-  const std::string authority = url.substr(rest, url.find_first_of("/?#", rest) - rest);
-  if (authority.find('@') != std::string::npos) {
-    return Field(field, "must not carry credentials (user:password@); send them in a header instead");
-  }
-  std::string host = authority;
-  std::string port;
-  if (authority.starts_with("[")) {
-    const size_t close = authority.find(']');
-    if (close == std::string::npos) return Field(field, "has an unclosed IPv6 literal");
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return Field(field, "has text after its IPv6 literal");
-      port = authority.substr(close + 2);
-    }
-  } else if (const size_t colon = authority.rfind(':'); colon != std::string::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty()) return Field(field, "must name a host");
-  if (!port.empty() || authority.ends_with(":")) {
-    int number = 0;
-    for (char c : port) number = (c >= '0' && c <= '9' && number <= 65535) ? number * 10 + (c - '0') : 65536;
-    if (number < 1 || number > 65535) return Field(field, "has a bad port (1 to 65535)");
-  }
-  return Status();
+  net::WebhookUrlRules rules;
+  rules.allow_http = limits.allow_http_webhooks;
+  rules.http_setting = "automation.allow_http";
+  rules.check_destination = limits.check_destination;
+  const Status checked = net::CheckWebhookUrl(url, field, rules);
+  return checked.ok() ? checked : Field(field, std::string(checked.message()));
 }
 
 Status CheckWebhookHeaders(const google::protobuf::Map<std::string, std::string>& headers, const SpecLimits& limits) {
@@ -393,7 +360,7 @@ StatusOr<Action> ActionFrom(const automationpb::CreateTriggerRequest& r, const S
     return out;
   }
   const automationpb::WebhookAction& w = a.webhook();
-  RETURN_IF_ERROR(CheckWebhookUrl(w.url(), limits.allow_http_webhooks));
+  RETURN_IF_ERROR(CheckWebhookUrl(w.url(), limits));
   RETURN_IF_ERROR(CheckWebhookHeaders(w.headers(), limits));
   WebhookAction out;
   out.url = w.url();

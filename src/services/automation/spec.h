@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,10 @@ struct SpecLimits {
   bool allow_http_webhooks = false;  // automation.allow_http: http:// webhook URLs (development)
   int64_t max_tx_fee = 50'000'000;   // automation.max_tx_fee: a contract action's max_fee at most
   std::string zoneinfo_dir = "/usr/share/zoneinfo";
+  // A webhook's host as the relay would judge it (tee::SocketRelay::CheckDestination), so that a
+  // private address is refused when the trigger is created, not first when it fires; unset: the
+  // URL's form only (net/webhook_url.h).
+  std::function<Status(const std::string& host)> check_destination;
 };
 
 // The canonical text of `value` read as `type` (EventFilter.type / ContractArg.type), or

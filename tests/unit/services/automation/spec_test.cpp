@@ -10,9 +10,12 @@
 #include <gtest/gtest.h>
 
 #include "core/encoding.h"
+#include "support/status_details.h"
 
 namespace neosl::automation {
 namespace {
+
+using ::neosl::testing::FieldOf;
 
 using Request = automationpb::CreateTriggerRequest;
 
@@ -27,17 +30,6 @@ Request Base() {
   r.mutable_cron()->set_expression("0 9 * * *");
   r.mutable_action()->mutable_webhook()->set_url("https://example.com/hook");
   return r;
-}
-
-// The FieldViolation's field of an error ("" when it has none).
-std::string FieldOf(const Status& s) {
-  for (const ErrorDetail& d : s.details()) {
-    if (d.type != "FieldViolation") continue;
-    for (const auto& [key, value] : d.fields) {
-      if (key == "field") return std::get<std::string>(value);
-    }
-  }
-  return "";
 }
 
 struct Case {
@@ -422,6 +414,20 @@ TEST(SpecTest, WebhookAction) {
   SpecLimits dev;
   dev.allow_http_webhooks = true;
   Check({{"http allowed", url("http://localhost:8080/hook"), ""}}, dev);
+  // With the relay's judgement of the host (as `neosl serve` sets it), a private address is
+  // refused when the trigger is created; the host is given as written, an IPv6 one bracketed.
+  SpecLimits relay;
+  std::vector<std::string> asked;
+  relay.check_destination = [&asked](const std::string& host) {
+    asked.push_back(host);
+    return host == "hooks.example.com" ? Status() : PermissionDeniedError("destination resolves to a private address");
+  };
+  Check({{"public", url("https://HOOKS.example.com/a"), ""},
+         {"private", url("https://10.0.0.1/hook"), "action.webhook.url"},
+         {"private IPv6", url("https://[::1]:8443/"), "action.webhook.url"},
+         {"form first", url("https://user:pw@10.0.0.1/"), "action.webhook.url"}},
+        relay);
+  EXPECT_EQ(asked, (std::vector<std::string>{"hooks.example.com", "10.0.0.1", "[::1]"}));
 
   Request r = Base();
   header("X-Api-Key", "k1")(r);
