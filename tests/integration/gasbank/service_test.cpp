@@ -37,12 +37,16 @@
 #include "services/gasbank/gasbank_service.h"
 #include "services/gasbank/usage.h"
 #include "store/sqlite_store.h"
+#include "support/status_details.h"
 #include "support/temp_dir.h"
 #include "support/test_store_open.h"
 #include <grpcpp/client_context.h>
 
 namespace neosl::services {
 namespace {
+
+using ::neosl::testing::DetailField;
+using ::neosl::testing::FieldOf;
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
@@ -63,22 +67,6 @@ operations:
 chain:
   markup_bps: 1000
 )yaml";
-
-std::string DetailField(const Status& s, const std::string& type, const std::string& key) {
-  for (const auto& d : s.details()) {
-    if (d.type != type) continue;
-    for (const auto& [k, v] : d.fields) {
-      if (k != key) continue;
-      if (const auto* text = std::get_if<std::string>(&v)) return *text;
-      if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
-    }
-  }
-  return "";
-}
-
-std::string FieldOf(const Status& s) {
-  return DetailField(s, "FieldViolation", "field");
-}
 
 class GasBankServiceTest : public ::testing::Test {
  protected:

@@ -4,21 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "core/encoding.h"
+#include "support/status_details.h"
 
 namespace neosl::gasbank {
 namespace {
 
-constexpr int64_t kNow = 1'768'471'200'000;  // 2026-01-15T10:00:00Z
+using ::neosl::testing::FieldOf;
 
-std::string FieldOf(const Status& s) {
-  for (const auto& d : s.details()) {
-    if (d.type != "FieldViolation") continue;
-    for (const auto& [k, v] : d.fields) {
-      if (k == "field") return std::get<std::string>(v);
-    }
-  }
-  return "";
-}
+constexpr int64_t kNow = 1'768'471'200'000;  // 2026-01-15T10:00:00Z
 
 TEST(FormatGasTest, IsExactDecimalText) {
   EXPECT_EQ(FormatGas(0), "0.00000000");

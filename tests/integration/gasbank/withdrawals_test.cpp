@@ -21,10 +21,13 @@
 #include "neo/account.h"
 #include "services/gasbank/fees.h"
 #include "services/gasbank/ledger.h"
+#include "support/status_details.h"
 #include "support/test_store_open.h"
 
 namespace neosl::gasbank {
 namespace {
+
+using ::neosl::testing::FieldOf;
 
 using chain_requests::testing::SwitchableRpc;
 using chain_requests::testing::WaitUntil;
@@ -43,16 +46,6 @@ operations:
 chain:
   markup_bps: 1000
 )yaml";
-
-std::string FieldOf(const Status& s) {
-  for (const ErrorDetail& d : s.details()) {
-    if (d.type != "FieldViolation") continue;
-    for (const auto& [key, value] : d.fields) {
-      if (key == "field") return std::get<std::string>(value);
-    }
-  }
-  return "";
-}
 
 struct BankOptions {
   std::string fees_yaml = std::string(FeeSchedule::DefaultYaml());

@@ -3,8 +3,12 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "support/status_details.h"
+
 namespace neosl::gateway {
 namespace {
+
+using ::neosl::testing::FieldOf;
 
 namespace json = boost::json;
 
@@ -14,14 +18,6 @@ SchemaPtr Sample() {
                  {"tags", Array(String().OneOf({"a", "b"})).MinItems(1).MaxItems(3).Unique()},
                  {"flag", Boolean()},
                  {"inner", Object({{"x", Integer(), kRequired}})}});
-}
-
-std::string FieldOf(const Status& s) {
-  if (s.details().empty()) return "(none)";
-  for (const auto& [k, v] : s.details()[0].fields) {
-    if (k == "field") return std::get<std::string>(v);
-  }
-  return "(none)";
 }
 
 TEST(JsonSchemaTest, AcceptsConformingBodies) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/random.h"
+#include "gateway/grpc_routes.h"
 #include "schema/migrations.h"
 #include "store/sqlite_store.h"
 #include "support/temp_dir.h"
@@ -373,6 +375,24 @@ TEST_F(OperationsUnitTest, ALiveGatewayAdoptsWhatASilentOneLeft) {
                   return tx.Exec("DELETE FROM operation_owners").status();
                 }).ok());
   }
+}
+
+// The table of long calls sits at the end of BuiltinMeshRoutes, keyed by operationId: a route
+// renamed or dropped would quietly lose its 202. These are the calls the docs promise (api.md).
+TEST(AsyncRoutesTest, TheLongCallsAndOnlyTheyMayAnswerWithAnOperation) {
+  using Async = MeshRoute::Async;
+  std::map<std::string, Async> async;
+  std::vector<std::string> withheld;
+  for (const MeshRoute& r : BuiltinMeshRoutes()) {
+    if (r.async != Async::kNo) async[r.operation_id] = r.async;
+    if (r.async_withhold) withheld.push_back(r.operation_id);
+  }
+  const std::map<std::string, Async> expected = {
+      {"InvokeFunction", Async::kOnce},           {"RunTrigger", Async::kOnce},
+      {"GenerateRandom", Async::kResumable},      {"CreateOracleRequest", Async::kResumable},
+      {"CreateGasWithdrawal", Async::kResumable}, {"Echo", Async::kResumable}};
+  EXPECT_EQ(async, expected);
+  EXPECT_EQ(withheld, std::vector<std::string>{"CreateOracleRequest"});
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/status_details.h"
+
 namespace neosl::oracle {
 // Test failures show "NotFound", not a byte.
 void PrintTo(ResponseCode code, std::ostream* os) {
@@ -14,6 +16,8 @@ void PrintTo(ResponseCode code, std::ostream* os) {
 }
 
 namespace {
+
+using ::neosl::testing::FieldOf;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -34,15 +38,6 @@ ConsensusSpec MOfN(int m) {
 }
 ConsensusSpec Median(uint32_t max_spread_bps, int min_sources = 0) {
   return ConsensusSpec{.rule = Rule::kMedian, .max_spread_bps = max_spread_bps, .min_sources = min_sources};
-}
-
-std::string FieldOf(const Status& status) {
-  for (const auto& detail : status.details()) {
-    for (const auto& [key, value] : detail.fields) {
-      if (key == "field") return std::get<std::string>(value);
-    }
-  }
-  return "";
 }
 
 // ---- Rule names ----

@@ -18,11 +18,14 @@
 #include "schema/migrations.h"
 #include "services/random/random_core.h"
 #include "store/sqlite_store.h"
+#include "support/status_details.h"
 #include "support/temp_dir.h"
 #include <grpcpp/client_context.h>
 
 namespace neosl::services {
 namespace {
+
+using ::neosl::testing::FieldOf;
 
 namespace rpb = ::neosl::random::v1;
 constexpr char kAccountA[] = "acc_aaaaaaaaaaaaaaaaaaaa";
@@ -107,16 +110,6 @@ class RandomServiceTest : public ::testing::Test {
   std::unique_ptr<rpb::Random::Stub> stub_;
   std::atomic<int> proofs_{0};
 };
-
-std::string FieldOf(const Status& s) {
-  for (const auto& d : s.details()) {
-    if (d.type != "FieldViolation") continue;
-    for (const auto& [k, v] : d.fields) {
-      if (k == "field") return std::get<std::string>(v);
-    }
-  }
-  return "";
-}
 
 TEST_F(RandomServiceTest, WordsComeFromAProofOverAnAlphaThatBindsAccountRequestAndSeed) {
   auto r = Generate(5, "C0FFEE");
