@@ -3,11 +3,13 @@
 // started for the call's account, with the route's schema, path and least role.
 #include "gateway/operations_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include <boost/json.hpp>
 #include <gmock/gmock.h>
@@ -215,7 +217,11 @@ TEST_F(OperationsServiceTest, AServiceStartsAnOperationAndWaitsForItsAnswer) {
   ASSERT_TRUE(
       automation_->Call("gateway", "/neosl.operations.v1.Operations/ListOperations", list, &listed, options).ok());
   ASSERT_EQ(listed.operations_size(), 2);
-  EXPECT_EQ(listed.operations(0).name(), failing->name());  // newest first
+  // Newest first: by created_at, then name (the two may share a millisecond).
+  const std::pair first(done->created_at(), done->name());
+  const std::pair second(failed->created_at(), failed->name());
+  EXPECT_EQ(listed.operations(0).name(), std::max(first, second).second);
+  EXPECT_EQ(listed.operations(1).name(), std::min(first, second).second);
 }
 
 TEST_F(OperationsServiceTest, WhatARestCallerWouldBeRefusedIsRefused) {
