@@ -268,7 +268,7 @@ TEST_F(OperationsUnitTest, TheOperationsChannelSendsEachEndOfTheAccountOnceFromT
   ASSERT_TRUE(ops->Recover().ok());
   const std::string before = Submit(R"({"x":1,"async":true})");
   Wait(before, OperationState::kSucceeded);
-  PastEndOf(before);
+  ASSERT_NO_FATAL_FAILURE(PastEndOf(before));
 
   const Principal caller = Caller();
   auto all = std::make_shared<Recorder>();
@@ -312,7 +312,7 @@ TEST_F(OperationsUnitTest, TheOperationsChannelSendsEachEndOfTheAccountOnceFromT
 
   // Once the handle is gone nothing more is sent to it; a subscription still open gets both ends
   // that follow (it is served in the same looks).
-  PastEndOf(far);
+  ASSERT_NO_FATAL_FAILURE(PastEndOf(far));
   auto still = std::make_shared<Recorder>();
   auto still_sub = ops->Channel()(WsSubscriber{caller, "trace", "s5"}, json::object{}, still);
   ASSERT_TRUE(still_sub.ok());
@@ -321,7 +321,8 @@ TEST_F(OperationsUnitTest, TheOperationsChannelSendsEachEndOfTheAccountOnceFromT
   Wait(third, OperationState::kSucceeded);
   const std::string far_again = EndedElsewhere(kAccount);
   ASSERT_TRUE(still->WaitEvents(2));
-  // Ends in one millisecond go in id order, so these two may come either way round.
+  // Two ends in one millisecond may come either way round: this process's end can be sent in a
+  // look before the other replica's is stored.
   EXPECT_THAT(still->Ids(), ::testing::UnorderedElementsAre(third, far_again));
   EXPECT_EQ(all->Ids().size(), 2u);
 }
